@@ -1,0 +1,363 @@
+//! Float64 summary kernels: sum, mean, min, max, variance, standard deviation, summary.
+//!
+//! Every backend (AVX2, NEON, scalar Rust, and the TypeScript port in `lib/js/kernels.ts`)
+//! computes the same IEEE operations in the same order (see [`lanes`]), so a given input gives
+//! the same bits everywhere. Choose a backend once with [`Backend::detect`] or
+//! [`Backend::parse`], then keep the returned [`Kernels`] (a table of function pointers).
+//!
+//! Public contract of every kernel:
+//! - empty input: `sum` is `0`, `count` is `0`, `mean`/`min`/`max`/`variance`/`stddev` are NaN;
+//! - NaN anywhere: `sum`, `mean`, `min`, `max`, `variance` and `stddev` are NaN;
+//! - ±Infinity: `sum`/`mean`/`min`/`max` follow IEEE (`+Inf + -Inf` is NaN); `variance` is NaN;
+//! - overflow: a sum whose exact value exceeds the double range gives ±Infinity (and then the
+//!   variance is NaN); finite partial sums never overflow early because lanes are independent;
+//! - `min`/`max` follow JavaScript's `Math.min`/`Math.max`: -0 is less than +0;
+//! - `sum` is compensated: within a couple of ulps of the exactly rounded sum unless the
+//!   condition number `sum|x| / |sum x|` exceeds about 1e16 / n;
+//! - a sum whose only terms are zeros is `+0`, even if they are all `-0`.
+
+pub mod lanes;
+pub mod scalar;
+
+#[cfg(target_arch = "x86_64")]
+pub mod avx2;
+#[cfg(target_arch = "aarch64")]
+pub mod neon;
+
+use core::fmt;
+
+pub use lanes::{reduce, Lanes, MinMax, LANES};
+
+/// A native kernel backend. (`js`, the fourth backend, lives in the TypeScript layer.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Scalar,
+    Avx2,
+    Neon,
+}
+
+/// Why a backend cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackendError {
+    /// The name is not one of `auto`, `scalar`, `avx2`, `neon` (`js` is handled above this crate).
+    Unknown(String),
+    /// The backend exists but this CPU or build cannot run it.
+    Unsupported { backend: Backend, reason: String },
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BackendError::Unknown(name) => write!(
+                f,
+                "unknown backend {name:?}: expected one of auto, js, scalar, avx2, neon"
+            ),
+            BackendError::Unsupported { backend, reason } => {
+                write!(f, "backend {:?} cannot run here: {reason}", backend.name())
+            }
+        }
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+impl Backend {
+    /// Every native backend, in a fixed order (stable ids for the bindings).
+    pub const ALL: [Backend; 3] = [Backend::Scalar, Backend::Avx2, Backend::Neon];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Scalar => "scalar",
+            Backend::Avx2 => "avx2",
+            Backend::Neon => "neon",
+        }
+    }
+
+    /// Parses a backend name. `"auto"` (or an empty string) means [`Backend::detect`].
+    pub fn parse(name: &str) -> Result<Backend, BackendError> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(Backend::detect()),
+            "scalar" => Ok(Backend::Scalar),
+            "avx2" => Ok(Backend::Avx2),
+            "neon" => Ok(Backend::Neon),
+            other => Err(BackendError::Unknown(other.to_string())),
+        }
+    }
+
+    /// The fastest backend this CPU runs.
+    pub fn detect() -> Backend {
+        if Backend::Avx2.check().is_ok() {
+            Backend::Avx2
+        } else if Backend::Neon.check().is_ok() {
+            Backend::Neon
+        } else {
+            Backend::Scalar
+        }
+    }
+
+    /// Ok if this CPU and build can run the backend; otherwise why not.
+    pub fn check(self) -> Result<(), BackendError> {
+        let unsupported = |reason: &str| {
+            Err(BackendError::Unsupported { backend: self, reason: reason.to_string() })
+        };
+        match self {
+            Backend::Scalar => Ok(()),
+            Backend::Avx2 => {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if is_x86_feature_detected!("avx") && is_x86_feature_detected!("avx2") {
+                        Ok(())
+                    } else {
+                        unsupported("this x86_64 CPU lacks AVX2")
+                    }
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    unsupported("AVX2 exists only on x86_64")
+                }
+            }
+            Backend::Neon => {
+                #[cfg(target_arch = "aarch64")]
+                {
+                    if std::arch::is_aarch64_feature_detected!("neon") {
+                        Ok(())
+                    } else {
+                        unsupported("this aarch64 CPU lacks NEON")
+                    }
+                }
+                #[cfg(not(target_arch = "aarch64"))]
+                {
+                    unsupported("NEON exists only on aarch64")
+                }
+            }
+        }
+    }
+
+    /// The kernel table of this backend, after checking the CPU can run it.
+    pub fn kernels(self) -> Result<Kernels, BackendError> {
+        self.check()?;
+        Ok(match self {
+            Backend::Scalar => Kernels {
+                backend: self,
+                sum_lanes: scalar::sum_lanes,
+                dev_lanes: scalar::dev_lanes,
+                min_max: scalar::min_max,
+            },
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => Kernels {
+                backend: self,
+                sum_lanes: avx2_entry::sum_lanes,
+                dev_lanes: avx2_entry::dev_lanes,
+                min_max: avx2_entry::min_max,
+            },
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon => Kernels {
+                backend: self,
+                sum_lanes: neon_entry::sum_lanes,
+                dev_lanes: neon_entry::dev_lanes,
+                min_max: neon_entry::min_max,
+            },
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("check() rejected backends this build lacks"),
+        })
+    }
+}
+
+/// The CPU features hotstats looks at, as detected at run time (for `cpuFeatures()`).
+pub fn cpu_features() -> Vec<&'static str> {
+    let mut out = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("sse2") {
+            out.push("sse2");
+        }
+        if is_x86_feature_detected!("avx") {
+            out.push("avx");
+        }
+        if is_x86_feature_detected!("avx2") {
+            out.push("avx2");
+        }
+        if is_x86_feature_detected!("fma") {
+            out.push("fma");
+        }
+        if is_x86_feature_detected!("avx512f") {
+            out.push("avx512f");
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            out.push("neon");
+        }
+    }
+    out
+}
+
+// Safe entry points to the `#[target_feature]` kernels. They are only reachable through a
+// `Kernels` table, and `Backend::kernels` builds that table only after `check()` succeeded.
+#[cfg(target_arch = "x86_64")]
+mod avx2_entry {
+    use super::{avx2, Lanes, MinMax};
+    pub fn sum_lanes(x: &[f64]) -> Lanes {
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
+        unsafe { avx2::sum_lanes(x) }
+    }
+    pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
+        // SAFETY: as above.
+        unsafe { avx2::dev_lanes(x, m) }
+    }
+    pub fn min_max(x: &[f64]) -> MinMax {
+        // SAFETY: as above.
+        unsafe { avx2::min_max(x) }
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+mod neon_entry {
+    use super::{neon, Lanes, MinMax};
+    pub fn sum_lanes(x: &[f64]) -> Lanes {
+        // SAFETY: only called through a Kernels table built after the NEON check.
+        unsafe { neon::sum_lanes(x) }
+    }
+    pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
+        // SAFETY: as above.
+        unsafe { neon::dev_lanes(x, m) }
+    }
+    pub fn min_max(x: &[f64]) -> MinMax {
+        // SAFETY: as above.
+        unsafe { neon::min_max(x) }
+    }
+}
+
+/// Everything `summarize` returns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Summary {
+    pub count: f64,
+    pub sum: f64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub variance: f64,
+    pub stddev: f64,
+}
+
+/// A backend's kernel table. Cheap to copy; build it once with [`Backend::kernels`].
+#[derive(Clone, Copy)]
+pub struct Kernels {
+    backend: Backend,
+    sum_lanes: fn(&[f64]) -> Lanes,
+    dev_lanes: fn(&[f64], f64) -> (Lanes, Lanes),
+    min_max: fn(&[f64]) -> MinMax,
+}
+
+impl fmt::Debug for Kernels {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Kernels").field("backend", &self.backend).finish()
+    }
+}
+
+impl Kernels {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Per-lane compensated state of `sum(x)` (for differential tests).
+    pub fn sum_lanes(&self, x: &[f64]) -> Lanes {
+        (self.sum_lanes)(x)
+    }
+
+    /// Per-lane compensated state of the variance's second pass (for differential tests).
+    pub fn dev_lanes(&self, x: &[f64], m: f64) -> (Lanes, Lanes) {
+        (self.dev_lanes)(x, m)
+    }
+
+    /// Compensated sum. Empty: 0. See the module docs for NaN, ±Infinity and overflow.
+    pub fn sum(&self, x: &[f64]) -> f64 {
+        canonical(reduce(&(self.sum_lanes)(x)))
+    }
+
+    /// `sum / count`. Empty: NaN.
+    pub fn mean(&self, x: &[f64]) -> f64 {
+        if x.is_empty() {
+            return f64::NAN;
+        }
+        self.sum(x) / x.len() as f64
+    }
+
+    /// Minimum (`Math.min` semantics). Empty: NaN.
+    pub fn min(&self, x: &[f64]) -> f64 {
+        canonical((self.min_max)(x).min)
+    }
+
+    /// Maximum (`Math.max` semantics). Empty: NaN.
+    pub fn max(&self, x: &[f64]) -> f64 {
+        canonical((self.min_max)(x).max)
+    }
+
+    /// Both extremes in one pass.
+    pub fn min_max(&self, x: &[f64]) -> MinMax {
+        let mm = (self.min_max)(x);
+        MinMax { min: canonical(mm.min), max: canonical(mm.max) }
+    }
+
+    /// Variance with `ddof` delta degrees of freedom (1: sample, 0: population), computed with
+    /// the corrected two-pass algorithm: the mean from the compensated sum, then compensated
+    /// sums of `d = x - mean` and `d^2`, and `(Σd² - (Σd)²/n) / (n - ddof)`.
+    /// NaN when `n - ddof <= 0`, when any element is NaN or ±Infinity, or when the sum overflows.
+    pub fn variance(&self, x: &[f64], ddof: f64) -> f64 {
+        let mean = self.mean(x);
+        self.variance_with_mean(x, mean, ddof)
+    }
+
+    fn variance_with_mean(&self, x: &[f64], mean: f64, ddof: f64) -> f64 {
+        let n = x.len() as f64;
+        if x.is_empty() || !(n - ddof > 0.0) || !mean.is_finite() {
+            return f64::NAN;
+        }
+        let (d, q) = (self.dev_lanes)(x, mean);
+        let sd = reduce(&d);
+        let sq = reduce(&q);
+        if !sq.is_finite() {
+            return canonical(sq);
+        }
+        let v = (sq - sd * sd / n) / (n - ddof);
+        if v < 0.0 {
+            0.0
+        } else {
+            v
+        }
+    }
+
+    /// `sqrt(variance(x, ddof))`.
+    pub fn stddev(&self, x: &[f64], ddof: f64) -> f64 {
+        self.variance(x, ddof).sqrt()
+    }
+
+    /// count, sum, mean, min, max, variance and stddev (with `ddof`) in three passes.
+    pub fn summarize(&self, x: &[f64], ddof: f64) -> Summary {
+        let n = x.len() as f64;
+        let sum = self.sum(x);
+        let mean = if x.is_empty() { f64::NAN } else { sum / n };
+        let mm = self.min_max(x);
+        let variance = self.variance_with_mean(x, mean, ddof);
+        Summary {
+            count: n,
+            sum,
+            mean,
+            min: mm.min,
+            max: mm.max,
+            variance,
+            stddev: variance.sqrt(),
+        }
+    }
+}
+
+/// One NaN bit pattern for every backend (hardware min/max may return a NaN input's payload).
+#[inline]
+fn canonical(v: f64) -> f64 {
+    if v.is_nan() {
+        f64::NAN
+    } else {
+        v
+    }
+}

@@ -1,0 +1,53 @@
+//! Scalar twin of the SIMD kernels. Always compiled; it defines the order of operations the
+//! AVX2 and NEON kernels must reproduce bit for bit (see `lanes.rs`).
+
+use super::lanes::{js_max, js_min, Lanes, MinMax, LANES};
+
+/// Compensated per-lane sums of `x` (element `i` into lane `i % 16`).
+pub fn sum_lanes(x: &[f64]) -> Lanes {
+    let mut acc = Lanes::default();
+    let mut blocks = x.chunks_exact(LANES);
+    for block in &mut blocks {
+        for (lane, &v) in block.iter().enumerate() {
+            acc.add(lane, v);
+        }
+    }
+    for (lane, &v) in blocks.remainder().iter().enumerate() {
+        acc.add(lane, v);
+    }
+    acc
+}
+
+/// Compensated per-lane sums of `d = x - m` and of `d * d` (the second pass of the variance).
+pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
+    let mut d_acc = Lanes::default();
+    let mut q_acc = Lanes::default();
+    let mut blocks = x.chunks_exact(LANES);
+    for block in &mut blocks {
+        for (lane, &v) in block.iter().enumerate() {
+            let d = v - m;
+            d_acc.add(lane, d);
+            q_acc.add(lane, d * d);
+        }
+    }
+    for (lane, &v) in blocks.remainder().iter().enumerate() {
+        let d = v - m;
+        d_acc.add(lane, d);
+        q_acc.add(lane, d * d);
+    }
+    (d_acc, q_acc)
+}
+
+/// Minimum and maximum with `Math.min`/`Math.max` semantics; NaN for empty input.
+pub fn min_max(x: &[f64]) -> MinMax {
+    if x.is_empty() {
+        return MinMax { min: f64::NAN, max: f64::NAN };
+    }
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for &v in x {
+        lo = js_min(lo, v);
+        hi = js_max(hi, v);
+    }
+    MinMax { min: lo, max: hi }
+}

@@ -1,0 +1,8 @@
+//! hotstats-core: the pure-Rust core of hotstats (no napi, no JS).
+//!
+//! [`kernels`] holds the float64 summary kernels: compensated, SIMD-accelerated and
+//! bit-reproducible across every backend (AVX2, NEON, scalar Rust and the TypeScript port).
+
+pub mod kernels;
+
+pub use kernels::{Backend, BackendError, Kernels, Summary};
