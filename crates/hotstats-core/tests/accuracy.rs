@@ -1,5 +1,6 @@
 //! Accuracy of the compensated sum against an exactly rounded oracle (Shewchuk / math.fsum),
 //! on ill-conditioned inputs where naive left-to-right summation is off by orders of magnitude.
+//! `harness = false` (runs on the main thread) so it also runs under qemu-aarch64.
 
 mod common;
 
@@ -70,22 +71,14 @@ fn check_family(name: &str, make: fn(&mut Rng, usize) -> Vec<f64>) {
     assert!(naive_bad * 10 >= trials * 9, "{name}: naive summation should fail this family, failed only {naive_bad}/{trials}");
 }
 
-#[test]
-fn absorption_of_small_values_by_1e16() {
+fn main() {
+    oracle_sanity();
     check_family("absorption", absorption);
-}
-
-#[test]
-fn cancellation_over_magnitudes_1e_20_to_1e20() {
     check_family("wide_cancellation", wide_cancellation);
-}
-
-#[test]
-fn total_near_zero() {
     check_family("near_zero_total", near_zero_total);
+    println!("4 passed, 0 failed");
 }
 
-#[test]
 fn oracle_sanity() {
     assert_eq!(fsum(&[1e16, 1.0, -1e16]), 1.0);
     assert_eq!(fsum(&[0.1; 10]), 1.0);

@@ -1,1 +1,254 @@
+//! napi-rs bindings of hotstats-core. Bindings only: convert at the edge, check arguments,
+//! and keep panics out of Node (`catch_unwind` on every export and inside every AsyncTask).
+//!
+//! The TypeScript facade (`lib/`) validates user input first; the checks here are the last line.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+
+use hotstats_core::kernels::{Backend, Kernels, Summary as CoreSummary};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+mod fast;
+
+/// The process-wide backend, chosen once (shared by every worker_thread: Rust statics are).
+static SELECTED: OnceLock<Kernels> = OnceLock::new();
+
+pub(crate) fn selected() -> Kernels {
+    *SELECTED.get_or_init(|| Backend::detect().kernels().expect("detected backend runs"))
+}
+
+/// Kernels for an explicit backend id (index into `nativeBackends()`), or the selected ones.
+pub(crate) fn kernels(backend: Option<u32>) -> Result<Kernels> {
+    match backend {
+        None => Ok(selected()),
+        Some(id) => {
+            let b = Backend::ALL.get(id as usize).ok_or_else(|| {
+                Error::new(Status::InvalidArg, format!("backend id {id} is out of range 0..{}", Backend::ALL.len()))
+            })?;
+            b.kernels().map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+        }
+    }
+}
+
+fn check_ddof(ddof: f64) -> Result<f64> {
+    if ddof.is_finite() && ddof >= 0.0 {
+        Ok(ddof)
+    } else {
+        Err(Error::new(Status::InvalidArg, format!("ddof must be a finite number >= 0, got {ddof}")))
+    }
+}
+
+/// Chooses the process-wide native backend once ("auto", "scalar", "avx2" or "neon") and returns
+/// its name. Errors if the CPU cannot run it, or if another backend was already chosen.
+#[napi(catch_unwind)]
+pub fn select_backend(name: String) -> Result<String> {
+    let wanted = Backend::parse(&name)
+        .and_then(|b| b.kernels())
+        .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+    let got = *SELECTED.get_or_init(|| wanted);
+    if got.backend() != wanted.backend() {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "backend {:?} was already chosen for this process; cannot switch to {:?}",
+                got.backend().name(),
+                wanted.backend().name()
+            ),
+        ));
+    }
+    Ok(got.backend().name().to_string())
+}
+
+/// The native backend in use (chosen on first use if `selectBackend` was not called).
+#[napi(catch_unwind)]
+pub fn selected_backend() -> String {
+    selected().backend().name().to_string()
+}
+
+/// Native backend names by id (the id is the index), with whether this CPU runs each.
+#[napi(object)]
+pub struct NativeBackend {
+    pub id: u32,
+    pub name: String,
+    pub supported: bool,
+    pub reason: Option<String>,
+}
+
+#[napi(catch_unwind)]
+pub fn native_backends() -> Vec<NativeBackend> {
+    Backend::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let check = b.check();
+            NativeBackend {
+                id: i as u32,
+                name: b.name().to_string(),
+                supported: check.is_ok(),
+                reason: check.err().map(|e| e.to_string()),
+            }
+        })
+        .collect()
+}
+
+/// CPU features detected at run time (those hotstats looks at).
+#[napi(catch_unwind)]
+pub fn cpu_features() -> Vec<String> {
+    hotstats_core::kernels::cpu_features().into_iter().map(String::from).collect()
+}
+
+/// Registers the raw per-call-cost-sensitive exports (`sum`, `min`, `max`): see `fast.rs`.
+#[napi(module_exports)]
+pub fn register_fast_exports(exports: Object) -> Result<()> {
+    fast::register(exports)
+}
+
+#[napi(catch_unwind)]
+pub fn variance(x: &[f64], ddof: f64, backend: Option<u32>) -> Result<f64> {
+    let ddof = check_ddof(ddof)?;
+    Ok(kernels(backend)?.variance(x, ddof))
+}
+
+/// count, sum, mean, min, max, variance and stddev.
+#[napi(object)]
+pub struct Summary {
+    pub count: f64,
+    pub sum: f64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+    pub variance: f64,
+    pub stddev: f64,
+}
+
+impl From<CoreSummary> for Summary {
+    fn from(s: CoreSummary) -> Self {
+        Summary {
+            count: s.count,
+            sum: s.sum,
+            mean: s.mean,
+            min: s.min,
+            max: s.max,
+            variance: s.variance,
+            stddev: s.stddev,
+        }
+    }
+}
+
+#[napi(catch_unwind)]
+pub fn summarize(x: &[f64], ddof: f64, backend: Option<u32>) -> Result<Summary> {
+    let ddof = check_ddof(ddof)?;
+    Ok(kernels(backend)?.summarize(x, ddof).into())
+}
+
+/// What an async kernel task computes.
+#[derive(Clone, Copy)]
+enum Op {
+    Sum,
+    MinMax,
+    Variance,
+    Summary,
+}
+
+/// A kernel run on the libuv pool. It holds a reference to the caller's Float64Array (so the
+/// memory stays alive) and reads it in place: see README "Async twins" for the contract when
+/// the caller writes to the array before the promise settles.
+pub struct KernelTask {
+    data: Float64Array,
+    kernels: Kernels,
+    op: Op,
+    ddof: f64,
+}
+
+impl Task for KernelTask {
+    type Output = CoreSummary;
+    type JsValue = Summary;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let data: &[f64] = &self.data;
+        let k = self.kernels;
+        let (op, ddof) = (self.op, self.ddof);
+        catch_unwind(AssertUnwindSafe(|| {
+            let nan = f64::NAN;
+            let n = data.len() as f64;
+            match op {
+                Op::Sum => {
+                    let s = k.sum(data);
+                    CoreSummary { count: n, sum: s, mean: nan, min: nan, max: nan, variance: nan, stddev: nan }
+                }
+                Op::MinMax => {
+                    let mm = k.min_max(data);
+                    CoreSummary { count: n, sum: nan, mean: nan, min: mm.min, max: mm.max, variance: nan, stddev: nan }
+                }
+                Op::Variance => {
+                    let v = k.variance(data, ddof);
+                    CoreSummary { count: n, sum: nan, mean: nan, min: nan, max: nan, variance: v, stddev: v.sqrt() }
+                }
+                Op::Summary => k.summarize(data, ddof),
+            }
+        }))
+        .map_err(|_| Error::new(Status::GenericFailure, "hotstats: internal panic in an async kernel"))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output.into())
+    }
+}
+
+fn task(data: Float64Array, op: Op, ddof: f64, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
+    let ddof = check_ddof(ddof)?;
+    Ok(AsyncTask::new(KernelTask { data, kernels: kernels(backend)?, op, ddof }))
+}
+
+/// Sum on the libuv pool; resolves to a Summary whose `sum` and `count` are set.
+#[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
+pub fn sum_async(x: Float64Array, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
+    task(x, Op::Sum, 0.0, backend)
+}
+
+/// Min and max on the libuv pool; resolves to a Summary whose `min`, `max` and `count` are set.
+#[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
+pub fn min_max_async(x: Float64Array, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
+    task(x, Op::MinMax, 0.0, backend)
+}
+
+/// Variance on the libuv pool; resolves to a Summary whose `variance`, `stddev` and `count` are set.
+#[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
+pub fn variance_async(x: Float64Array, ddof: f64, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
+    task(x, Op::Variance, ddof, backend)
+}
+
+/// Full summary on the libuv pool.
+#[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
+pub fn summarize_async(x: Float64Array, ddof: f64, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
+    task(x, Op::Summary, ddof, backend)
+}
+
+/// Test-only: panics inside Rust, to prove the panic becomes a JS Error and the process goes on.
+#[napi(catch_unwind, js_name = "__panicForTest")]
+pub fn panic_for_test(message: String) -> Result<()> {
+    panic!("hotstats test panic: {message}");
+}
+
+pub struct PanicTask;
+
+impl Task for PanicTask {
+    type Output = ();
+    type JsValue = ();
+    fn compute(&mut self) -> Result<()> {
+        catch_unwind(|| panic!("hotstats test panic on the libuv pool"))
+            .map_err(|_| Error::new(Status::GenericFailure, "hotstats: internal panic in an async kernel"))
+    }
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Test-only: a task whose compute panics on the libuv pool.
+#[napi(catch_unwind, js_name = "__panicOnPoolForTest", ts_return_type = "Promise<void>")]
+pub fn panic_on_pool_for_test() -> AsyncTask<PanicTask> {
+    AsyncTask::new(PanicTask)
+}
 

@@ -1,0 +1,100 @@
+// Bit-identity across backends: every backend this machine runs (js, scalar, avx2 or neon)
+// gives the same bits as the JS backend, on random hostile inputs (fast-check properties).
+// The NEON-vs-scalar half runs in Rust under qemu (crates/hotstats-core/tests/backends_main_thread.rs).
+import test from 'ava'
+import fc from 'fast-check'
+
+import * as hs from '../index'
+import { loadNative } from '../lib/native'
+
+const specials = [NaN, Infinity, -Infinity, 0, -0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308]
+
+/** Magnitudes 1e-300..1e300 with mixed signs, subnormals, zeros, and optionally NaN/±Infinity. */
+const hostile = (withSpecials: boolean) =>
+  fc.oneof(
+    fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e300, max: 1e300 }),
+    fc.tuple(fc.double({ min: -300, max: 300, noNaN: true }), fc.boolean()).map(([e, neg]) => (neg ? -1 : 1) * 10 ** e),
+    fc.integer({ min: -1000, max: 1000 }),
+    fc.integer({ min: 1, max: 2 ** 52 - 1 }).map((m) => m * 5e-324),
+    withSpecials ? fc.constantFrom(...specials) : fc.constantFrom(0, -0, 1, -1),
+  )
+
+/** A Float64Array view at a random offset into a larger buffer, length 0..maxLen. */
+const view = (maxLen: number, withSpecials: boolean) =>
+  fc
+    .tuple(fc.array(hostile(withSpecials), { maxLength: maxLen, size: "max" }), fc.nat(5), fc.nat(5))
+    .map(([vals, before, after]) => {
+      const buf = new Float64Array(before + vals.length + after).fill(12345.678)
+      buf.set(vals, before)
+      return buf.subarray(before, before + vals.length)
+    })
+
+const others = hs.availableBackends().filter((b) => b !== 'js')
+const jsK = hs.backendKernels('js')
+
+function sameSummary(t: import('ava').ExecutionContext, a: hs.Summary, b: hs.Summary, what: string) {
+  for (const k of Object.keys(a) as Array<keyof hs.Summary>) t.true(Object.is(a[k], b[k]), `${what}: ${k} ${a[k]} vs ${b[k]}`)
+}
+
+test('backends under test', (t) => {
+  t.log(`backend in use: ${hs.backend()}; native backends compared with js: ${others.join(', ') || '(none: native binary not loaded)'}`)
+  if (hs.backend() !== 'js') t.true(others.length >= 1)
+  // A native backend this CPU cannot run is refused with a reason, never run.
+  const native = loadNative().binding
+  if (native) {
+    for (const b of native.nativeBackends()) {
+      if (!b.supported) {
+        t.truthy(b.reason)
+        t.throws(() => hs.backendKernels(b.name as hs.BackendName), { message: /cannot run here|needs the native binary/ })
+      }
+    }
+  }
+  t.pass()
+})
+
+for (const withSpecials of [false, true]) {
+  test(`same bits as the JS backend, lengths 0..10k, views at offsets${withSpecials ? ', with NaN and ±Infinity' : ''}`, (t) => {
+    if (others.length === 0) {
+      t.log('JS backend only here: the property still checks the JS kernels against each other')
+    }
+    fc.assert(
+      fc.property(view(10_000, withSpecials), fc.constantFrom(0, 1), (x, ddof) => {
+        const ref = jsK.summarize(x, ddof)
+        t.true(Object.is(jsK.sum(x), ref.sum))
+        for (const b of others) {
+          const k = hs.backendKernels(b)
+          if (!Object.is(k.sum(x), ref.sum)) return false
+          if (!Object.is(k.min(x), ref.min) || !Object.is(k.max(x), ref.max)) return false
+          if (!Object.is(k.variance(x, ddof), ref.variance)) return false
+          sameSummary(t, k.summarize(x, ddof), ref, `${b} n=${x.length}`)
+        }
+        // The public, crossover-routed functions agree with the backends too.
+        sameSummary(t, hs.summarize(x, { ddof }), ref, `public n=${x.length}`)
+        return true
+      }),
+      { numRuns: 300, seed: withSpecials ? 4242 : 2424 },
+    )
+    t.pass()
+  })
+}
+
+test('every length across block boundaries (0..600) gives the same bits on every backend', (t) => {
+  const pool = new Float64Array(700)
+  let seed = 1
+  for (let i = 0; i < pool.length; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    pool[i] = ((seed / 2147483648) - 0.5) * 10 ** ((i % 41) - 20)
+  }
+  let checks = 0
+  for (let n = 0; n <= 600; n++) {
+    for (const off of [0, 1, 3]) {
+      const x = pool.subarray(off, off + n)
+      const ref = jsK.summarize(x, 1)
+      for (const b of others) {
+        sameSummary(t, hs.backendKernels(b).summarize(x, 1), ref, `${b} n=${n} off=${off}`)
+        checks++
+      }
+    }
+  }
+  t.log(`${checks} native-vs-js comparisons`)
+})

@@ -1,0 +1,25 @@
+// hotstats public entry: re-exports only.
+export { backend, cpuFeatures, BACKEND_NAMES } from './lib/backend'
+export type { BackendInfo, BackendName } from './lib/backend'
+export {
+  sum,
+  mean,
+  min,
+  max,
+  variance,
+  stddev,
+  summarize,
+  sumAsync,
+  meanAsync,
+  minAsync,
+  maxAsync,
+  varianceAsync,
+  stddevAsync,
+  summarizeAsync,
+  backendInfo,
+  backendKernels,
+  availableBackends,
+  NATIVE_CROSSOVER,
+  ASYNC_INLINE_BELOW,
+} from './lib/kernels'
+export type { Summary, Numbers, VarianceOptions, BackendKernels } from './lib/kernels'

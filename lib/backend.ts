@@ -1,0 +1,82 @@
+/**
+ * Chooses the kernel backend once per thread, from HOTSTATS_BACKEND (auto|js|scalar|avx2|neon).
+ * `auto` uses the fastest native backend and falls back to the JS backend (saying why) when the
+ * native binary cannot load. Asking for a native backend this machine cannot run throws here,
+ * at load, with the reason.
+ */
+import { loadNative, type Native } from './native'
+
+export type BackendName = 'js' | 'scalar' | 'avx2' | 'neon'
+export const BACKEND_NAMES: readonly BackendName[] = ['js', 'scalar', 'avx2', 'neon']
+
+export interface BackendInfo {
+  /** The backend the kernels use (inputs shorter than the crossover go to the JS kernels). */
+  backend: BackendName
+  /** What HOTSTATS_BACKEND asked for. */
+  requested: 'auto' | BackendName
+  /** Whether the native binding loaded, and from where. */
+  native: boolean
+  nativeFrom: string | null
+  /** Why the native binding is not in use, when it is not. */
+  reason: string | null
+  /** The napi-rs platform name of this process. */
+  platform: string | null
+  /** Inputs shorter than this go to the JS kernels (see lib/kernels.ts). */
+  crossover: number
+}
+
+function requestedBackend(): 'auto' | BackendName {
+  const raw = (process.env.HOTSTATS_BACKEND ?? '').trim().toLowerCase()
+  if (raw === '' || raw === 'auto') return 'auto'
+  if ((BACKEND_NAMES as readonly string[]).includes(raw)) return raw as BackendName
+  throw new Error(`hotstats: HOTSTATS_BACKEND=${JSON.stringify(process.env.HOTSTATS_BACKEND)} is not one of auto, js, scalar, avx2, neon`)
+}
+
+interface Chosen {
+  backend: BackendName
+  requested: 'auto' | BackendName
+  native: Native | null
+  nativeFrom: string | null
+  reason: string | null
+  platform: string | null
+}
+
+function choose(): Chosen {
+  const requested = requestedBackend()
+  if (requested === 'js') {
+    return { backend: 'js', requested, native: null, nativeFrom: null, reason: 'HOTSTATS_BACKEND=js', platform: null }
+  }
+  const load = loadNative()
+  if (!load.binding) {
+    if (requested !== 'auto') {
+      throw new Error(`hotstats: HOTSTATS_BACKEND=${requested} needs the native binary, which did not load: ${load.error}`)
+    }
+    return { backend: 'js', requested, native: null, nativeFrom: null, reason: `native binary did not load: ${load.error}`, platform: load.platform }
+  }
+  let name: string
+  try {
+    name = load.binding.selectBackend(requested)
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e)
+    if (requested !== 'auto') throw new Error(`hotstats: HOTSTATS_BACKEND=${requested}: ${why}`)
+    return { backend: 'js', requested, native: null, nativeFrom: null, reason: why, platform: load.platform }
+  }
+  return { backend: name as BackendName, requested, native: load.binding, nativeFrom: load.from, reason: null, platform: load.platform }
+}
+
+export const chosen: Chosen = choose()
+
+/** The native binding, or null on the JS backend. */
+export const native: Native | null = chosen.native
+
+/** The backend in use: 'avx2', 'neon', 'scalar' or 'js'. */
+export function backend(): BackendName {
+  return chosen.backend
+}
+
+/** CPU features detected at run time (empty when the native binary is not loaded). */
+export function cpuFeatures(): string[] {
+  if (native) return native.cpuFeatures()
+  const probe = loadNative().binding
+  return probe ? probe.cpuFeatures() : []
+}

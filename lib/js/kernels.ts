@@ -1,0 +1,249 @@
+/**
+ * The JS backend: a lane-for-lane port of hotstats-core's kernels (crates/hotstats-core/src/kernels).
+ * Element i goes to lane i % 16; each lane keeps a cascaded compensated triple (s, c, cc) updated
+ * with Knuth's TwoSum; lanes are combined by the same fixed tree. The same IEEE operations in
+ * the same order give the same bits as the AVX2, NEON and scalar Rust kernels.
+ *
+ * Functions take [from, to) ranges so the async fallback can work in chunks; `from` must be
+ * a multiple of 16 (relative to the view's start) for the lane mapping to hold.
+ */
+
+export const LANES = 16
+
+/** Per-lane compensated state (s: running sum, c: its errors, cc: their errors). */
+export interface Lanes {
+  s: Float64Array
+  c: Float64Array
+  cc: Float64Array
+}
+
+export function newLanes(): Lanes {
+  return { s: new Float64Array(LANES), c: new Float64Array(LANES), cc: new Float64Array(LANES) }
+}
+
+/** Adds x[from..to) into the lanes (lane = i % 16). `from % 16` must be 0. */
+export function accumulate(x: Float64Array, from: number, to: number, st: Lanes): void {
+  const S = st.s
+  const C = st.c
+  const CC = st.cc
+  for (let l = 0; l < LANES; l++) {
+    let s = S[l]
+    let c = C[l]
+    let cc = CC[l]
+    for (let i = from + l; i < to; i += LANES) {
+      const v = x[i]
+      const t = s + v
+      const bp = t - s
+      const ap = t - bp
+      const e = s - ap + (v - bp)
+      const u = c + e
+      const bq = u - c
+      const aq = u - bq
+      const f = c - aq + (e - bq)
+      s = t
+      c = u
+      cc += f
+    }
+    S[l] = s
+    C[l] = c
+    CC[l] = cc
+  }
+}
+
+/** Adds d = x[i] - m and d * d for x[from..to) into two lane states (the variance's second pass). */
+export function accumulateDeviations(x: Float64Array, from: number, to: number, m: number, dst: Lanes, qst: Lanes): void {
+  for (let l = 0; l < LANES; l++) {
+    let s = dst.s[l]
+    let c = dst.c[l]
+    let cc = dst.cc[l]
+    let qs = qst.s[l]
+    let qc = qst.c[l]
+    let qcc = qst.cc[l]
+    for (let i = from + l; i < to; i += LANES) {
+      const d = x[i] - m
+      const q = d * d
+      let t = s + d
+      let bp = t - s
+      let ap = t - bp
+      let e = s - ap + (d - bp)
+      let u = c + e
+      let bq = u - c
+      let aq = u - bq
+      let f = c - aq + (e - bq)
+      s = t
+      c = u
+      cc += f
+      t = qs + q
+      bp = t - qs
+      ap = t - bp
+      e = qs - ap + (q - bp)
+      u = qc + e
+      bq = u - qc
+      aq = u - bq
+      f = qc - aq + (e - bq)
+      qs = t
+      qc = u
+      qcc += f
+    }
+    dst.s[l] = s
+    dst.c[l] = c
+    dst.cc[l] = cc
+    qst.s[l] = qs
+    qst.c[l] = qc
+    qst.cc[l] = qcc
+  }
+}
+
+// Scratch state for the synchronous kernels (JS runs one kernel at a time per thread), so the
+// hot path allocates nothing.
+const S = new Float64Array(LANES)
+const C = new Float64Array(LANES)
+const CC = new Float64Array(LANES)
+const scratch: Lanes = { s: S, c: C, cc: CC }
+const DEV = newLanes()
+const SQ = newLanes()
+
+/**
+ * The fixed reduction tree (lane i with lane i + w, w = 8, 4, 2, 1), then h + (l + cc) with
+ * (h, l) = TwoSum(s, c), in place on s, c, cc. A non-finite combined s is returned as is.
+ * Same as `lanes::reduce`. Lanes at index >= live must be all-zero triples: combining a
+ * finite triple with (+0, +0, +0) gives it back unchanged (no lane value is ever -0, since
+ * every lane starts at +0), and a non-finite s stays non-finite, so those steps are skipped.
+ */
+function reduceInPlace(s: Float64Array, c: Float64Array, cc: Float64Array, live: number): number {
+  for (let w = LANES >> 1; w >= 1; w >>= 1) {
+    const end = Math.min(w, live - w)
+    for (let i = 0; i < end; i++) {
+      const a = s[i]
+      const b = s[i + w]
+      const t = a + b
+      let bp = t - a
+      let ap = t - bp
+      const e1 = a - ap + (b - bp)
+      const ca = c[i]
+      const cb = c[i + w]
+      const u = ca + cb
+      bp = u - ca
+      ap = u - bp
+      const e2 = ca - ap + (cb - bp)
+      const v = u + e1
+      bp = v - u
+      ap = v - bp
+      const e3 = u - ap + (e1 - bp)
+      s[i] = t
+      c[i] = v
+      cc[i] = cc[i] + cc[i + w] + (e2 + e3)
+    }
+    if (live > w) live = w
+  }
+  const s0 = s[0]
+  if (!Number.isFinite(s0)) return s0
+  const c0 = c[0]
+  const h = s0 + c0
+  const bp = h - s0
+  const ap = h - bp
+  const l = s0 - ap + (c0 - bp)
+  return h + (l + cc[0])
+}
+
+/** Reduces a lane state (left unchanged) to the compensated sum. */
+export function reduce(st: Lanes): number {
+  S.set(st.s)
+  C.set(st.c)
+  CC.set(st.cc)
+  return reduceInPlace(S, C, CC, LANES)
+}
+
+/** Compensated sum; 0 for empty input. */
+export function sum(x: Float64Array): number {
+  const n = x.length
+  if (n <= LANES) {
+    // One element per lane: TwoSum(+0, v) is (v + 0, +0) for finite v, and a non-finite v
+    // makes the result non-finite whatever the compensation holds.
+    for (let l = 0; l < n; l++) {
+      S[l] = x[l] + 0
+      C[l] = 0
+      CC[l] = 0
+    }
+    return n === 0 ? 0 : reduceInPlace(S, C, CC, n)
+  }
+  S.fill(0)
+  C.fill(0)
+  CC.fill(0)
+  accumulate(x, 0, n, scratch)
+  return reduceInPlace(S, C, CC, LANES)
+}
+
+/** Running extremes with Math.min/Math.max semantics (NaN propagates, -0 < +0). */
+export interface Extremes {
+  min: number
+  max: number
+}
+
+export function newExtremes(): Extremes {
+  return { min: Infinity, max: -Infinity }
+}
+
+export function accumulateExtremes(x: Float64Array, from: number, to: number, ex: Extremes): void {
+  let lo = ex.min
+  let hi = ex.max
+  for (let i = from; i < to; i++) {
+    const v = x[i]
+    lo = Math.min(lo, v)
+    hi = Math.max(hi, v)
+  }
+  ex.min = lo
+  ex.max = hi
+}
+
+export function minMax(x: Float64Array): Extremes {
+  if (x.length === 0) return { min: NaN, max: NaN }
+  const ex = newExtremes()
+  accumulateExtremes(x, 0, x.length, ex)
+  return ex
+}
+
+/** The corrected two-pass variance's final step, shared with the chunked version. */
+export function finishVariance(n: number, ddof: number, d: Lanes, q: Lanes): number {
+  const sd = reduce(d)
+  const sq = reduce(q)
+  if (!Number.isFinite(sq)) return sq
+  const v = (sq - (sd * sd) / n) / (n - ddof)
+  return v < 0 ? 0 : v
+}
+
+/** True when the variance is undefined (NaN) before any second pass. */
+export function varianceIsNaN(n: number, ddof: number, mean: number): boolean {
+  return n === 0 || !(n - ddof > 0) || !Number.isFinite(mean)
+}
+
+export function variance(x: Float64Array, ddof: number, mean = x.length === 0 ? NaN : sum(x) / x.length): number {
+  const n = x.length
+  if (varianceIsNaN(n, ddof, mean)) return NaN
+  for (const st of [DEV, SQ]) {
+    st.s.fill(0)
+    st.c.fill(0)
+    st.cc.fill(0)
+  }
+  accumulateDeviations(x, 0, n, mean, DEV, SQ)
+  return finishVariance(n, ddof, DEV, SQ)
+}
+
+export interface Summary {
+  count: number
+  sum: number
+  mean: number
+  min: number
+  max: number
+  variance: number
+  stddev: number
+}
+
+export function summarize(x: Float64Array, ddof: number): Summary {
+  const n = x.length
+  const s = sum(x)
+  const mean = n === 0 ? NaN : s / n
+  const ex = minMax(x)
+  const v = variance(x, ddof, mean)
+  return { count: n, sum: s, mean, min: ex.min, max: ex.max, variance: v, stddev: Math.sqrt(v) }
+}

@@ -1,0 +1,301 @@
+/**
+ * The public float64 kernels: sum, mean, min, max, variance, stddev, summarize and their async
+ * twins. Input is a Float64Array (any view) or a number[] (converted once). Every backend gives
+ * the same bits (see crates/hotstats-core/src/kernels/lanes.rs), so routing short inputs to the
+ * JS kernels changes speed, never results.
+ */
+import { chosen, native, type BackendInfo, type BackendName } from './backend'
+import * as js from './js/kernels'
+import type { Native } from './native'
+
+export type Summary = js.Summary
+export type Numbers = Float64Array | readonly number[]
+
+export interface VarianceOptions {
+  /** Delta degrees of freedom: 1 (default) for the sample variance, 0 for the population's. */
+  ddof?: number
+}
+
+/**
+ * Inputs shorter than this go to the JS kernels even when a native backend is loaded: a
+ * Node-API call with a Float64Array costs ~100 ns before any work, which the JS kernels beat on
+ * short inputs. Measured by `npm run bench` (benchmark/kernels.ts prints the JS vs native
+ * timings at 16 and 256 elements); see README "Benchmarks".
+ */
+export const NATIVE_CROSSOVER = 48
+
+/**
+ * Async twins compute inputs shorter than this on the calling thread and return a settled
+ * promise: a trip through the libuv pool (~20-50 µs) costs more than the work.
+ */
+export const ASYNC_INLINE_BELOW = 1 << 16
+
+/** Elements per event-loop turn when the JS backend runs an async twin (~2-4 ms of work). */
+export const JS_ASYNC_CHUNK = 1 << 20
+
+function describe(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array with a non-number element'
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`
+  return typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `a ${typeof v}`
+}
+
+/** Float64Array as is; number[] converted once; anything else a TypeError naming the argument. */
+export function toFloat64Array(x: unknown, name = 'x'): Float64Array {
+  if (x instanceof Float64Array) return x
+  if (Array.isArray(x)) {
+    const out = new Float64Array(x.length)
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]
+      if (typeof v !== 'number') {
+        throw new TypeError(`${name} must be a Float64Array or an array of numbers; ${name}[${i}] is ${v === null ? 'null' : typeof v}`)
+      }
+      out[i] = v
+    }
+    return out
+  }
+  throw new TypeError(`${name} must be a Float64Array or an array of numbers, got ${describe(x)}`)
+}
+
+function readDdof(options: VarianceOptions | undefined): number {
+  if (options === undefined) return 1
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`options must be an object like { ddof: 1 }, got ${options === null ? 'null' : typeof options}`)
+  }
+  const ddof = options.ddof ?? 1
+  if (typeof ddof !== 'number') throw new TypeError(`options.ddof must be a number, got ${typeof ddof}`)
+  if (!Number.isFinite(ddof) || ddof < 0) throw new RangeError(`options.ddof must be a finite number >= 0, got ${ddof}`)
+  return ddof
+}
+
+/** The kernels of one backend, with no crossover routing (what tests and benchmarks compare). */
+export interface BackendKernels {
+  readonly name: BackendName
+  sum(x: Float64Array): number
+  min(x: Float64Array): number
+  max(x: Float64Array): number
+  variance(x: Float64Array, ddof: number): number
+  summarize(x: Float64Array, ddof: number): Summary
+}
+
+const jsKernels: BackendKernels = {
+  name: 'js',
+  sum: js.sum,
+  min: (x) => js.minMax(x).min,
+  max: (x) => js.minMax(x).max,
+  variance: (x, ddof) => js.variance(x, ddof),
+  summarize: js.summarize,
+}
+
+function nativeKernels(n: Native, name: BackendName, id?: number): BackendKernels {
+  return {
+    name,
+    sum: (x) => n.sum(x, id),
+    min: (x) => n.min(x, id),
+    max: (x) => n.max(x, id),
+    variance: (x, ddof) => n.variance(x, ddof, id),
+    summarize: (x, ddof) => n.summarize(x, ddof, id),
+  }
+}
+
+/**
+ * The kernels of a named backend, bypassing the crossover: for differential tests and
+ * benchmarks. Throws if that backend cannot run here (for native ones: binary or CPU).
+ */
+export function backendKernels(name: BackendName): BackendKernels {
+  if (name === 'js') return jsKernels
+  const n = native ?? null
+  if (!n) throw new Error(`hotstats: backend ${name} needs the native binary: ${chosen.reason ?? 'not loaded'}`)
+  const entry = n.nativeBackends().find((b) => b.name === name)
+  if (!entry) throw new Error(`hotstats: unknown backend ${name}`)
+  if (!entry.supported) throw new Error(`hotstats: backend ${name} cannot run here: ${entry.reason}`)
+  return nativeKernels(n, name, entry.id)
+}
+
+/** Native backends this machine runs (names), empty on the JS backend. */
+export function availableBackends(): BackendName[] {
+  const out: BackendName[] = ['js']
+  if (native) for (const b of native.nativeBackends()) if (b.supported) out.push(b.name as BackendName)
+  return out
+}
+
+const big: BackendKernels = native ? nativeKernels(native, chosen.backend) : jsKernels
+
+/** What backend is in use and why, with the crossover length. */
+export function backendInfo(): BackendInfo {
+  return {
+    backend: chosen.backend,
+    requested: chosen.requested,
+    native: native !== null,
+    nativeFrom: chosen.nativeFrom,
+    reason: chosen.reason,
+    platform: chosen.platform,
+    crossover: native ? NATIVE_CROSSOVER : 0,
+  }
+}
+
+/**
+ * Compensated sum (cascaded TwoSum in 16 lanes): within 2 ulps of the exactly rounded sum unless
+ * the input's condition number exceeds ~1e30/n. Empty: 0. NaN anywhere: NaN. +Inf and -Inf: NaN.
+ * A sum that overflows the double range: ±Infinity.
+ */
+export function sum(x: Numbers): number {
+  const a = toFloat64Array(x)
+  return a.length < NATIVE_CROSSOVER ? js.sum(a) : big.sum(a)
+}
+
+/** sum / count. Empty: NaN. */
+export function mean(x: Numbers): number {
+  const a = toFloat64Array(x)
+  if (a.length === 0) return NaN
+  return (a.length < NATIVE_CROSSOVER ? js.sum(a) : big.sum(a)) / a.length
+}
+
+/** Smallest element, as Math.min: NaN if any element is NaN, -0 < +0. Empty: NaN. */
+export function min(x: Numbers): number {
+  const a = toFloat64Array(x)
+  return a.length < NATIVE_CROSSOVER ? js.minMax(a).min : big.min(a)
+}
+
+/** Largest element, as Math.max: NaN if any element is NaN, +0 > -0. Empty: NaN. */
+export function max(x: Numbers): number {
+  const a = toFloat64Array(x)
+  return a.length < NATIVE_CROSSOVER ? js.minMax(a).max : big.max(a)
+}
+
+/**
+ * Variance (corrected two-pass with compensated sums), ddof 1 by default. NaN when
+ * count - ddof <= 0, when any element is NaN or ±Infinity, or when the sum overflows.
+ */
+export function variance(x: Numbers, options?: VarianceOptions): number {
+  const a = toFloat64Array(x)
+  const ddof = readDdof(options)
+  return a.length < NATIVE_CROSSOVER ? js.variance(a, ddof) : big.variance(a, ddof)
+}
+
+/** sqrt(variance(x, options)). */
+export function stddev(x: Numbers, options?: VarianceOptions): number {
+  return Math.sqrt(variance(x, options))
+}
+
+/** { count, sum, mean, min, max, variance, stddev } in one call (ddof 1 by default). */
+export function summarize(x: Numbers, options?: VarianceOptions): Summary {
+  const a = toFloat64Array(x)
+  const ddof = readDdof(options)
+  return a.length < NATIVE_CROSSOVER ? js.summarize(a, ddof) : big.summarize(a, ddof)
+}
+
+// ---- async twins --------------------------------------------------------------------------
+
+type Op = 'sum' | 'minMax' | 'variance' | 'summary'
+
+/**
+ * Arrays on resizable or growable buffers could shrink under the worker thread: copy those.
+ * Others are read in place (see README "Async twins").
+ */
+function forPool(a: Float64Array): Float64Array {
+  const buf = a.buffer as ArrayBuffer & { resizable?: boolean; growable?: boolean }
+  return buf.resizable || buf.growable ? a.slice() : a
+}
+
+function turn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/** The JS backend's async path: the same lanes, filled chunk by chunk across event-loop turns. */
+async function jsChunked(a: Float64Array, op: Op, ddof: number): Promise<Summary> {
+  const n = a.length
+  const out: Summary = { count: n, sum: NaN, mean: NaN, min: NaN, max: NaN, variance: NaN, stddev: NaN }
+  const needSum = op !== 'minMax'
+  const lanes = js.newLanes()
+  if (needSum) {
+    for (let from = 0; from < n; from += JS_ASYNC_CHUNK) {
+      js.accumulate(a, from, Math.min(n, from + JS_ASYNC_CHUNK), lanes)
+      await turn()
+    }
+    out.sum = js.reduce(lanes)
+    out.mean = n === 0 ? NaN : out.sum / n
+  }
+  if (op === 'minMax' || op === 'summary') {
+    if (n > 0) {
+      const ex = js.newExtremes()
+      for (let from = 0; from < n; from += JS_ASYNC_CHUNK) {
+        js.accumulateExtremes(a, from, Math.min(n, from + JS_ASYNC_CHUNK), ex)
+        await turn()
+      }
+      out.min = ex.min
+      out.max = ex.max
+    }
+  }
+  if (op === 'variance' || op === 'summary') {
+    if (!js.varianceIsNaN(n, ddof, out.mean)) {
+      const d = js.newLanes()
+      const q = js.newLanes()
+      for (let from = 0; from < n; from += JS_ASYNC_CHUNK) {
+        js.accumulateDeviations(a, from, Math.min(n, from + JS_ASYNC_CHUNK), out.mean, d, q)
+        await turn()
+      }
+      out.variance = js.finishVariance(n, ddof, d, q)
+    }
+    out.stddev = Math.sqrt(out.variance)
+  }
+  if (op === 'variance') {
+    out.sum = NaN
+    out.mean = NaN
+  }
+  return out
+}
+
+async function runAsync(x: Numbers, op: Op, ddof: number): Promise<Summary> {
+  const a = toFloat64Array(x)
+  const n = a.length
+  if (n < ASYNC_INLINE_BELOW) {
+    const s = summarize(a, { ddof })
+    return s
+  }
+  if (!native) return jsChunked(a, op, ddof)
+  const input = forPool(a)
+  const p =
+    op === 'sum'
+      ? native.sumAsync(input)
+      : op === 'minMax'
+        ? native.minMaxAsync(input)
+        : op === 'variance'
+          ? native.varianceAsync(input, ddof)
+          : native.summarizeAsync(input, ddof)
+  const result = await p
+  if (input.length !== n) {
+    throw new Error('hotstats: the array was detached (transferred) while an async kernel was reading it; the result is void')
+  }
+  return result
+}
+
+/** sum on the libuv pool (native) or across event-loop turns (JS backend). */
+export async function sumAsync(x: Numbers): Promise<number> {
+  return (await runAsync(x, 'sum', 1)).sum
+}
+
+export async function meanAsync(x: Numbers): Promise<number> {
+  const s = await runAsync(x, 'sum', 1)
+  return s.count === 0 ? NaN : s.sum / s.count
+}
+
+export async function minAsync(x: Numbers): Promise<number> {
+  return (await runAsync(x, 'minMax', 1)).min
+}
+
+export async function maxAsync(x: Numbers): Promise<number> {
+  return (await runAsync(x, 'minMax', 1)).max
+}
+
+export async function varianceAsync(x: Numbers, options?: VarianceOptions): Promise<number> {
+  return (await runAsync(x, 'variance', readDdof(options))).variance
+}
+
+export async function stddevAsync(x: Numbers, options?: VarianceOptions): Promise<number> {
+  return Math.sqrt((await runAsync(x, 'variance', readDdof(options))).variance)
+}
+
+export async function summarizeAsync(x: Numbers, options?: VarianceOptions): Promise<Summary> {
+  return runAsync(x, 'summary', readDdof(options))
+}
