@@ -90,6 +90,7 @@ test('every length across block boundaries (0..600) gives the same bits on every
     for (const off of [0, 1, 3]) {
       const x = pool.subarray(off, off + n)
       const ref = jsK.summarize(x, 1)
+      sameSummary(t, hs.summarize(x), ref, `public n=${n} off=${off}`)
       for (const b of others) {
         sameSummary(t, hs.backendKernels(b).summarize(x, 1), ref, `${b} n=${n} off=${off}`)
         checks++

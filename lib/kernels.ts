@@ -190,7 +190,7 @@ export function summarize(x: Numbers, options?: VarianceOptions): Summary {
 type Op = 'sum' | 'minMax' | 'variance' | 'summary'
 
 /**
- * Arrays on resizable or growable buffers could shrink under the worker thread: copy those.
+ * Arrays on resizable or growable buffers could shrink under the reader: copy those.
  * Others are read in place (see README "Async twins").
  */
 function forPool(a: Float64Array): Float64Array {
@@ -253,17 +253,16 @@ async function runAsync(x: Numbers, op: Op, ddof: number): Promise<Summary> {
     const s = summarize(a, { ddof })
     return s
   }
-  if (!native) return jsChunked(a, op, ddof)
   const input = forPool(a)
-  const p =
-    op === 'sum'
-      ? native.sumAsync(input)
-      : op === 'minMax'
-        ? native.minMaxAsync(input)
-        : op === 'variance'
-          ? native.varianceAsync(input, ddof)
-          : native.summarizeAsync(input, ddof)
-  const result = await p
+  const result = native
+    ? await (op === 'sum'
+        ? native.sumAsync(input)
+        : op === 'minMax'
+          ? native.minMaxAsync(input)
+          : op === 'variance'
+            ? native.varianceAsync(input, ddof)
+            : native.summarizeAsync(input, ddof))
+    : await jsChunked(input, op, ddof)
   if (input.length !== n) {
     throw new Error('hotstats: the array was detached (transferred) while an async kernel was reading it; the result is void')
   }

@@ -1,0 +1,97 @@
+// Panics never reach Node, and backend selection fails loudly and clearly at load, never
+// with a crash. The panic tests load the native binding directly, so they also run when the
+// environment forces the JS backend (they are skipped only if the binary cannot load).
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+
+import test from 'ava'
+
+import { loadNative } from '../lib/native'
+
+const native = loadNative().binding
+const nativeTest = native ? test : test.skip
+
+nativeTest('a Rust panic becomes a JS Error and the process keeps working', (t) => {
+  const n = native!
+  const err = t.throws(() => n.__panicForTest('boom'))
+  t.true(err instanceof Error)
+  t.regex(err!.message, /boom|panic/i)
+  // Still alive and computing, repeatedly.
+  for (let i = 0; i < 3; i++) {
+    t.throws(() => n.__panicForTest(`again ${i}`))
+    t.is(n.sum(new Float64Array([1, 2, 3.5])), 6.5)
+  }
+})
+
+nativeTest('a panic inside an AsyncTask compute rejects the promise; the pool keeps working', async (t) => {
+  const n = native!
+  await t.throwsAsync(n.__panicOnPoolForTest(), { message: /panic/ })
+  const big = new Float64Array(200_000).fill(0.5)
+  t.is((await n.sumAsync(big)).sum, 100_000)
+})
+
+nativeTest('the native bindings reject wrong argument types with TypeErrors, not crashes', (t) => {
+  const n = native!
+  t.throws(() => n.sum([1, 2] as unknown as Float64Array), { instanceOf: TypeError, message: /x must be a Float64Array/ })
+  t.throws(() => n.max(new Float32Array(2) as unknown as Float64Array), { instanceOf: TypeError })
+  t.throws(() => n.min(new Float64Array(2), 'x' as unknown as number), { instanceOf: TypeError, message: /backend/ })
+  t.throws(() => n.sum(new Float64Array(2), 99), { message: /out of range/ })
+  t.throws(() => n.summarize(new Float64Array(2), -1), { message: /ddof/ })
+})
+
+const probe = join(__dirname, 'helpers', 'print-backend.ts')
+
+function childWith(env: Record<string, string | undefined>) {
+  const full: NodeJS.ProcessEnv = { ...process.env }
+  delete full.HOTSTATS_BACKEND
+  delete full.HOTSTATS_NATIVE_PATH
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) full[k] = v
+  const r = spawnSync(process.execPath, ['--import', 'tsx', probe], { env: full, encoding: 'utf8' })
+  const line = r.stdout.trim().split('\n').pop() ?? ''
+  return { status: r.status, signal: r.signal, out: JSON.parse(line) as { ok: boolean; error?: string; info?: { backend: string; reason: string | null }; sum?: number } }
+}
+
+test('HOTSTATS_BACKEND with an unknown name is a clear error at load', (t) => {
+  const r = childWith({ HOTSTATS_BACKEND: 'sse9' })
+  t.is(r.signal, null)
+  t.false(r.out.ok)
+  t.regex(r.out.error!, /HOTSTATS_BACKEND="sse9" is not one of auto, js, scalar, avx2, neon/)
+})
+
+test('asking for a backend this CPU cannot run is a clear error at load, not a crash', (t) => {
+  const foreign = process.arch === 'arm64' ? 'avx2' : 'neon'
+  const r = childWith({ HOTSTATS_BACKEND: foreign })
+  t.is(r.signal, null)
+  t.false(r.out.ok)
+  t.regex(r.out.error!, new RegExp(`HOTSTATS_BACKEND=${foreign}`))
+})
+
+test('when the native binary cannot load, auto falls back to the JS backend and says why', (t) => {
+  const r = childWith({ HOTSTATS_NATIVE_PATH: join(__dirname, 'no-such-binary.node') })
+  t.is(r.status, 0)
+  t.true(r.out.ok)
+  t.is(r.out.info!.backend, 'js')
+  t.regex(r.out.info!.reason!, /native binary did not load: .*no-such-binary\.node: not found/)
+  t.is(r.out.sum, 499500)
+})
+
+test('a corrupt native binary also falls back (auto) or fails clearly (forced)', (t) => {
+  const bogus = join(__dirname, 'helpers', 'oracle.ts') // not a shared object
+  const r = childWith({ HOTSTATS_NATIVE_PATH: bogus })
+  t.true(r.out.ok)
+  t.is(r.out.info!.backend, 'js')
+  const forced = childWith({ HOTSTATS_NATIVE_PATH: join(__dirname, 'missing.node'), HOTSTATS_BACKEND: 'scalar' })
+  t.false(forced.out.ok)
+  t.regex(forced.out.error!, /HOTSTATS_BACKEND=scalar needs the native binary, which did not load/)
+})
+
+test('HOTSTATS_BACKEND=scalar and =js are honoured', (t) => {
+  if (native) {
+    const r = childWith({ HOTSTATS_BACKEND: 'scalar' })
+    t.is(r.out.info!.backend, 'scalar')
+    t.is(r.out.sum, 499500)
+  }
+  const j = childWith({ HOTSTATS_BACKEND: 'js' })
+  t.is(j.out.info!.backend, 'js')
+  t.is(j.out.sum, 499500)
+})

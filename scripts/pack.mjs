@@ -1,0 +1,43 @@
+// Packs hotstats the way `napi prepublish` publishes it: the main package with
+// optionalDependencies on every platform package, and this platform's package holding the
+// release binary. Writes tarballs to target/pack/ and prints their paths as JSON.
+// Needs `npm run build` first.
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const out = join(root, 'target/pack')
+const platform = process.argv[2] ?? 'linux-x64-gnu'
+rmSync(out, { recursive: true, force: true })
+mkdirSync(out, { recursive: true })
+
+const npmBin = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+function pack(dir) {
+  const res = execFileSync(npmBin, ['pack', '--json', '--pack-destination', out], { cwd: dir, encoding: 'utf8' })
+  return join(out, JSON.parse(res)[0].filename)
+}
+
+// Main package, staged with the optionalDependencies napi prepublish would add.
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+const stage = join(out, 'stage-main')
+mkdirSync(stage, { recursive: true })
+for (const f of ['dist', 'README.md', 'CHANGELOG.md']) {
+  if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f), { recursive: true })
+}
+const targets = ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'darwin-x64', 'darwin-arm64', 'win32-x64-msvc']
+pkg.optionalDependencies = Object.fromEntries(targets.map((t) => [`hotstats-${t}`, pkg.version]))
+delete pkg.devDependencies
+delete pkg.scripts
+writeFileSync(join(stage, 'package.json'), JSON.stringify(pkg, null, 2))
+const main = pack(stage)
+
+// This platform's package with the release binary.
+const binary = join(root, `hotstats.${platform}.node`)
+if (!existsSync(binary)) throw new Error(`${binary} is missing: run npm run build first`)
+const pstage = join(out, `stage-${platform}`)
+cpSync(join(root, 'npm', platform), pstage, { recursive: true })
+copyFileSync(binary, join(pstage, `hotstats.${platform}.node`))
+const plat = pack(pstage)
+console.log(JSON.stringify({ main, platform: plat }))
