@@ -162,6 +162,20 @@ for (const [name, make] of [
   })
 }
 
+test('sum of ordinary data (the certified fast pass) is within 1 ulp of the exactly rounded sum', (t) => {
+  const r = new Rng(17)
+  let worst = 0
+  for (let trial = 0; trial < 200; trial++) {
+    const n = 17 + r.below(20000)
+    const shift = r.logUniform(-3, 3)
+    const x = new Float64Array(n).map(() => shift + r.logUniform(-2, 2))
+    const d = ulpDistance(hs.sum(x), fsum(x))
+    worst = Math.max(worst, d)
+    t.true(d <= 1, `trial ${trial}: ${d} ulps`)
+  }
+  t.log(`worst: ${worst} ulp`)
+})
+
 test('variance and mean agree with exact rational arithmetic on hostile inputs', (t) => {
   const r = new Rng(99)
   let worst = 0

@@ -85,6 +85,29 @@ async function runSize(n: number): Promise<Row> {
   return { size: n, ns }
 }
 
+/**
+ * The crossover sweep behind NATIVE_CROSSOVER: JS backend vs the native backend on short
+ * inputs (one Node-API call costs ~100+ ns before any work; the JS kernels win below some length).
+ */
+async function crossoverSweep(): Promise<Array<{ size: number; js: number; native: number }>> {
+  const native = backends.includes('avx2') ? 'avx2' : backends.includes('neon') ? 'neon' : backends.includes('scalar') ? 'scalar' : null
+  if (!native) return []
+  const out: Array<{ size: number; js: number; native: number }> = []
+  for (const n of [16, 24, 32, 48, 64, 96, 128, 192, 256]) {
+    const x = new Float64Array(n)
+    for (let i = 0; i < n; i++) x[i] = Math.sin(i) * 1e3 + 1
+    const kn = k[native]
+    const summary = await b.suite(
+      `crossover, n=${n}`,
+      b.add('js', () => { sink += k.js.sum(x) }, { minSamples: 20, maxTime: 0.4 }),
+      b.add(native, () => { sink += kn.sum(x) }, { minSamples: 20, maxTime: 0.4 }),
+    )
+    const ns = Object.fromEntries(summary.results.map((r) => [r.name, r.details.median * 1e9]))
+    out.push({ size: n, js: ns.js, native: ns[native] })
+  }
+  return out
+}
+
 function fmt(ns: number): string {
   if (ns < 1e3) return `${ns.toFixed(1)} ns`
   if (ns < 1e6) return `${(ns / 1e3).toFixed(2)} µs`
@@ -94,8 +117,10 @@ function fmt(ns: number): string {
 async function main() {
   const info = backendInfo()
   console.log(`hotstats kernels benchmark: backend ${info.backend}, CPU features ${cpuFeatures().join(' ')}, crossover ${NATIVE_CROSSOVER}`)
+  const sweep = process.env.BENCH_SKIP_CROSSOVER ? [] : await crossoverSweep()
   const rows: Row[] = []
   for (const n of SIZES) rows.push(await runSize(n))
+  const firstNativeWin = sweep.find((r) => r.native < r.js)?.size ?? null
 
   // Table: median time per call, and speed relative to the plain JS loop (higher is faster).
   const names = contenders(new Float64Array(0)).map(([name]) => name)
@@ -141,6 +166,17 @@ async function main() {
     '',
     ...lines,
     '',
+    ...(sweep.length
+      ? [
+          `Crossover sweep (median ns per sum; NATIVE_CROSSOVER = ${NATIVE_CROSSOVER}; first length where native wins: ${firstNativeWin ?? 'none measured'}):`,
+          '',
+          `| n | ${sweep.map((r) => r.size).join(' | ')} |`,
+          `|---|${sweep.map(() => '---').join('|')}|`,
+          `| JS kernels | ${sweep.map((r) => r.js.toFixed(0)).join(' | ')} |`,
+          `| native | ${sweep.map((r) => r.native.toFixed(0)).join(' | ')} |`,
+          '',
+        ]
+      : []),
     '| target | measured | met |',
     '|---|---|---|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'no'} |`),
@@ -148,7 +184,7 @@ async function main() {
   ].join('\n')
   console.log('\n' + md)
   const dir = join(__dirname, 'results')
-  writeFileSync(join(dir, 'kernels.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, cpuFeatures: cpuFeatures(), backend: info.backend, crossover: NATIVE_CROSSOVER, rows, targets }, null, 2))
+  writeFileSync(join(dir, 'kernels.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, cpuFeatures: cpuFeatures(), backend: info.backend, crossover: NATIVE_CROSSOVER, sweep, rows, targets }, null, 2))
   writeFileSync(join(dir, 'kernels.md'), md)
   if (Number.isNaN(sink)) console.log('(sink)')
 }

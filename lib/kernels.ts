@@ -17,12 +17,13 @@ export interface VarianceOptions {
 }
 
 /**
- * Inputs shorter than this go to the JS kernels even when a native backend is loaded: a
- * Node-API call with a Float64Array costs ~100 ns before any work, which the JS kernels beat on
- * short inputs. Measured by `npm run bench` (benchmark/kernels.ts prints the JS vs native
- * timings at 16 and 256 elements); see README "Benchmarks".
+ * Inputs shorter than this go to the JS kernels even when a native backend is loaded. A Node-API
+ * call with a Float64Array costs ~130 ns before any work; up to 16 elements the JS kernels only
+ * run the fixed reduction tree (~110 ns), from 17 on they also run the lane loops and lose.
+ * Measured by the crossover sweep of `npm run bench` (benchmark/kernels.ts, results in
+ * benchmark/results/kernels.md): native first wins at 24 elements, JS at 16.
  */
-export const NATIVE_CROSSOVER = 48
+export const NATIVE_CROSSOVER = 17
 
 /**
  * Async twins compute inputs shorter than this on the calling thread and return a settled
@@ -207,13 +208,23 @@ async function jsChunked(a: Float64Array, op: Op, ddof: number): Promise<Summary
   const n = a.length
   const out: Summary = { count: n, sum: NaN, mean: NaN, min: NaN, max: NaN, variance: NaN, stddev: NaN }
   const needSum = op !== 'minMax'
-  const lanes = js.newLanes()
   if (needSum) {
+    // The same two-pass decision as the sync kernels: certified fast pass, else cascaded pass.
+    const fast = js.newFastLanes()
     for (let from = 0; from < n; from += JS_ASYNC_CHUNK) {
-      js.accumulate(a, from, Math.min(n, from + JS_ASYNC_CHUNK), lanes)
+      js.accumulateFast(a, from, Math.min(n, from + JS_ASYNC_CHUNK), fast)
       await turn()
     }
-    out.sum = js.reduce(lanes)
+    let total = n <= js.LANES ? js.sum(a) : js.finishFast(fast, n)
+    if (total === null) {
+      const lanes = js.newLanes()
+      for (let from = 0; from < n; from += JS_ASYNC_CHUNK) {
+        js.accumulate(a, from, Math.min(n, from + JS_ASYNC_CHUNK), lanes)
+        await turn()
+      }
+      total = js.reduce(lanes)
+    }
+    out.sum = total
     out.mean = n === 0 ? NaN : out.sum / n
   }
   if (op === 'minMax' || op === 'summary') {

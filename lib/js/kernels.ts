@@ -4,6 +4,10 @@
  * with Knuth's TwoSum; lanes are combined by the same fixed tree. The same IEEE operations in
  * the same order give the same bits as the AVX2, NEON and scalar Rust kernels.
  *
+ * `sum` first runs the certified fast pass (Neumaier lanes that track max |c|, see
+ * `lanes.rs` and `finish_fast`) and falls back to the cascaded pass only when the certificate
+ * fails, exactly as the native backends decide.
+ *
  * Functions take [from, to) ranges so the async fallback can work in chunks; `from` must be
  * a multiple of 16 (relative to the view's start) for the lane mapping to hold.
  */
@@ -21,7 +25,43 @@ export function newLanes(): Lanes {
   return { s: new Float64Array(LANES), c: new Float64Array(LANES), cc: new Float64Array(LANES) }
 }
 
-/** Adds x[from..to) into the lanes (lane = i % 16). `from % 16` must be 0. */
+/** State of the fast pass: running sum s, plainly rounded error sum c, m = max |c| seen. */
+export interface FastLanes {
+  s: Float64Array
+  c: Float64Array
+  m: Float64Array
+}
+
+export function newFastLanes(): FastLanes {
+  return { s: new Float64Array(LANES), c: new Float64Array(LANES), m: new Float64Array(LANES) }
+}
+
+/** 2^-40: weight of Σ|s_l| in the fast pass's certificate (as lanes::TREE_GUARD). */
+export const TREE_GUARD = 2 ** -40
+
+/** The fast pass over x[from..to) (lane = i % 16). `from % 16` must be 0. As `FastLanes::add`. */
+export function accumulateFast(x: Float64Array, from: number, to: number, st: FastLanes): void {
+  const S = st.s
+  const C = st.c
+  const M = st.m
+  for (let l = 0; l < LANES; l++) {
+    let s = S[l]
+    let c = C[l]
+    let m = M[l]
+    for (let i = from + l; i < to; i += LANES) {
+      const v = x[i]
+      const t = s + v
+      c += Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s
+      m = Math.max(m, Math.abs(c))
+      s = t
+    }
+    S[l] = s
+    C[l] = c
+    M[l] = m
+  }
+}
+
+/** The cascaded pass: adds x[from..to) into the lanes (lane = i % 16). `from % 16` must be 0. */
 export function accumulate(x: Float64Array, from: number, to: number, st: Lanes): void {
   const S = st.s
   const C = st.c
@@ -154,7 +194,42 @@ export function reduce(st: Lanes): number {
   return reduceInPlace(S, C, CC, LANES)
 }
 
-/** Compensated sum; 0 for empty input. */
+/**
+ * The fast pass's result when certified (as `lanes::finish_fast`), else null: then the cascaded
+ * pass must run. `n` is the number of elements summed.
+ */
+export function finishFast(st: FastLanes, n: number): number | null {
+  S.set(st.s)
+  C.set(st.c)
+  CC.fill(0)
+  const res = reduceInPlace(S, C, CC, LANES)
+  if (!Number.isFinite(res)) return null
+  let msum = 0
+  let ssum = 0
+  for (let l = 0; l < LANES; l++) {
+    msum += st.m[l]
+    ssum += Math.abs(st.s[l])
+  }
+  const perLane = Math.ceil(n / LANES)
+  const bound = 8 * (perLane * msum + ssum * TREE_GUARD)
+  return bound <= Math.abs(res) ? res : null
+}
+
+const FAST = newFastLanes()
+
+/** The cascaded pass alone (what `sum` falls back to). */
+export function sumCascaded(x: Float64Array): number {
+  S.fill(0)
+  C.fill(0)
+  CC.fill(0)
+  accumulate(x, 0, x.length, scratch)
+  return reduceInPlace(S, C, CC, LANES)
+}
+
+/**
+ * Compensated sum; 0 for empty input. Up to 16 elements, both passes reduce the same lanes
+ * (one element each, zero error), so the tree alone gives the answer.
+ */
 export function sum(x: Float64Array): number {
   const n = x.length
   if (n <= LANES) {
@@ -167,11 +242,12 @@ export function sum(x: Float64Array): number {
     }
     return n === 0 ? 0 : reduceInPlace(S, C, CC, n)
   }
-  S.fill(0)
-  C.fill(0)
-  CC.fill(0)
-  accumulate(x, 0, n, scratch)
-  return reduceInPlace(S, C, CC, LANES)
+  FAST.s.fill(0)
+  FAST.c.fill(0)
+  FAST.m.fill(0)
+  accumulateFast(x, 0, n, FAST)
+  const fast = finishFast(FAST, n)
+  return fast !== null ? fast : sumCascaded(x)
 }
 
 /** Running extremes with Math.min/Math.max semantics (NaN propagates, -0 < +0). */

@@ -16,6 +16,10 @@ fn same(a: f64, b: f64) -> bool {
 }
 
 fn compare(scalar: &Kernels, other: &Kernels, x: &[f64], what: &str) {
+    let fs = scalar.fast_lanes(x);
+    let fo = other.fast_lanes(x);
+    assert!(fs.bits_eq(&fo), "{what}: fast lanes differ ({:?} vs scalar), n={}", other.backend(), x.len());
+    assert!(same(scalar.sum_cascaded(x), other.sum_cascaded(x)), "{what}: cascaded sum differs, n={}", x.len());
     let ls = scalar.sum_lanes(x);
     let lo = other.sum_lanes(x);
     assert!(ls.bits_eq(&lo), "{what}: sum lanes differ ({:?} vs scalar), n={}", other.backend(), x.len());

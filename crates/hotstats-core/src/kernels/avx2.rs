@@ -8,7 +8,7 @@
 
 use core::arch::x86_64::*;
 
-use super::lanes::{js_max, js_min, Lanes, MinMax, LANES};
+use super::lanes::{js_max, js_min, FastLanes, Lanes, MinMax, LANES};
 
 /// TwoSum on 4 lanes: `(a + b, exact error)`.
 #[inline(always)]
@@ -74,6 +74,49 @@ pub unsafe fn sum_lanes(x: &[f64]) -> Lanes {
         }
     }
     let mut out = acc.store();
+    for (lane, &v) in x[blocks * LANES..].iter().enumerate() {
+        out.add(lane, v);
+    }
+    out
+}
+
+/// The fast pass of `sum`, as `scalar::fast_lanes` (Neumaier lanes with the max-|c| certificate).
+/// The branch of the scalar update becomes a compare (`_CMP_GE_OQ`: false for NaN, like `>=`)
+/// and two blends.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[target_feature(enable = "avx2")]
+pub unsafe fn fast_lanes(x: &[f64]) -> FastLanes {
+    debug_assert!(is_x86_feature_detected!("avx2"));
+    let sign = _mm256_set1_pd(-0.0);
+    let z = _mm256_setzero_pd();
+    let mut s = [z; 4];
+    let mut c = [z; 4];
+    let mut m = [z; 4];
+    let blocks = x.len() / LANES;
+    let p = x.as_ptr();
+    for b in 0..blocks {
+        for k in 0..4 {
+            // SAFETY: b < len / 16, so elements b * 16 + k * 4 .. + 4 are inside `x`.
+            let v = _mm256_loadu_pd(p.add(b * LANES + k * 4));
+            let t = _mm256_add_pd(s[k], v);
+            let ge = _mm256_cmp_pd::<_CMP_GE_OQ>(_mm256_andnot_pd(sign, s[k]), _mm256_andnot_pd(sign, v));
+            let big = _mm256_blendv_pd(v, s[k], ge);
+            let small = _mm256_blendv_pd(s[k], v, ge);
+            let e = _mm256_add_pd(_mm256_sub_pd(big, t), small);
+            c[k] = _mm256_add_pd(c[k], e);
+            m[k] = _mm256_max_pd(m[k], _mm256_andnot_pd(sign, c[k]));
+            s[k] = t;
+        }
+    }
+    let mut out = FastLanes::default();
+    for k in 0..4 {
+        // SAFETY: each array has 16 elements and k * 4 + 4 <= 16.
+        _mm256_storeu_pd(out.s.as_mut_ptr().add(k * 4), s[k]);
+        _mm256_storeu_pd(out.c.as_mut_ptr().add(k * 4), c[k]);
+        _mm256_storeu_pd(out.m.as_mut_ptr().add(k * 4), m[k]);
+    }
     for (lane, &v) in x[blocks * LANES..].iter().enumerate() {
         out.add(lane, v);
     }

@@ -23,6 +23,14 @@
 //! result is within 2 ulps of the exactly rounded sum unless the condition number
 //! `Σ|x| / |Σx|` exceeds about 1e30 / n.
 //!
+//! The cascade costs 13 additions per element. Most inputs do not need it, so `sum` first runs a
+//! cheaper pass ([`FastLanes`], Neumaier's update: the exact error of `s + x` is added to `c` with
+//! plain rounding) that also tracks `m = max |c|` per lane, a bound on the rounding it commits:
+//! at most `2^-53 · Σ_k |c_k| <= 2^-53 · ceil(n/16) · Σ_l m_l`. If that bound (with a guard for the
+//! tree) is at most an eighth of the result's magnitude, the result is within 1 ulp of the exact
+//! sum and is returned ([`finish_fast`]); otherwise `sum` runs the cascaded pass. The decision
+//! depends only on values every backend computes identically, so results stay bit-identical.
+//!
 //! No FMA is used anywhere (`mul_add` would round differently from a multiply then an add).
 
 /// Number of virtual lanes. Element `i` goes to lane `i % LANES` on every backend.
@@ -103,6 +111,81 @@ pub fn reduce(lanes: &Lanes) -> f64 {
     let (h, l) = two_sum(s[0], c[0]);
     h + (l + cc[0])
 }
+
+/// State of the fast pass: per lane the running sum `s`, the sum of its exact errors `c`
+/// (plainly rounded), and `m`, the largest `|c|` seen (bounds the rounding committed in `c`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FastLanes {
+    pub s: [f64; LANES],
+    pub c: [f64; LANES],
+    pub m: [f64; LANES],
+}
+
+impl Default for FastLanes {
+    fn default() -> Self {
+        FastLanes { s: [0.0; LANES], c: [0.0; LANES], m: [0.0; LANES] }
+    }
+}
+
+impl FastLanes {
+    /// Adds `x` to lane `lane`: the scalar twin of every SIMD fast-pass update.
+    #[inline(always)]
+    pub fn add(&mut self, lane: usize, x: f64) {
+        let s = self.s[lane];
+        let t = s + x;
+        // Neumaier: subtract the sum from the larger-magnitude operand first, so the error is exact.
+        // `>=` is false for NaN on every backend (ordered compare), selecting the second form.
+        let e = if s.abs() >= x.abs() { (s - t) + x } else { (x - t) + s };
+        let c = self.c[lane] + e;
+        self.s[lane] = t;
+        self.c[lane] = c;
+        self.m[lane] = self.m[lane].max(c.abs());
+    }
+
+    /// Equal bits for `s` and `c` (any NaN equals any NaN); `m` compared where `c` is not NaN
+    /// (max of a NaN is not specified alike on every ISA, and is never used then).
+    pub fn bits_eq(&self, other: &FastLanes) -> bool {
+        let same = |x: f64, y: f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+        (0..LANES).all(|l| {
+            same(self.s[l], other.s[l])
+                && same(self.c[l], other.c[l])
+                && (self.c[l].is_nan() || same(self.m[l], other.m[l]))
+        })
+    }
+}
+
+/// The fast pass's result if it is certified accurate, else `None` (then run the cascaded pass).
+///
+/// `n` is the number of elements summed; the candidate is `reduce` of `(s, c, 0)`. Each rounding
+/// in `c` errs by at most `2^-53 |c_k|`, so all of them by at most `2^-53 · ceil(n/16) · Σ_l m_l`;
+/// the tree's own roundings are second order, at most `2^-53 · 2^-40 · Σ_l |s_l|` with room to
+/// spare. The candidate is returned when it is finite and eight times the sum of those two
+/// magnitudes, `8 · (ceil(n/16) · Σ m_l + 2^-40 · Σ |s_l|)`, is at most `|candidate|`: the error
+/// committed is then below `2^-53 · |candidate| / 8`, an eighth of an ulp, so with the final
+/// rounding the result is within 1 ulp of the exact sum. Sums over lanes run in lane order,
+/// alike on every backend.
+pub fn finish_fast(f: &FastLanes, n: usize) -> Option<f64> {
+    let res = reduce(&Lanes { s: f.s, c: f.c, cc: [0.0; LANES] });
+    if !res.is_finite() {
+        return None;
+    }
+    let mut msum = 0.0;
+    let mut ssum = 0.0;
+    for l in 0..LANES {
+        msum += f.m[l];
+        ssum += f.s[l].abs();
+    }
+    let per_lane = n.div_ceil(LANES) as f64;
+    let bound = 8.0 * (per_lane * msum + ssum * TREE_GUARD);
+    if bound <= res.abs() {
+        Some(res)
+    } else {
+        None
+    }
+}
+
+/// 2^-40: weight of Σ|s_l| in the fast pass's certificate (see [`finish_fast`]).
+pub const TREE_GUARD: f64 = 1.0 / 1_099_511_627_776.0;
 
 /// Running minimum and maximum with JavaScript's `Math.min`/`Math.max` semantics:
 /// NaN anywhere gives NaN, and -0 is less than +0. Empty input gives NaN for both.

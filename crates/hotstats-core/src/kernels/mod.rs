@@ -12,8 +12,9 @@
 //! - overflow: a sum whose exact value exceeds the double range gives ±Infinity (and then the
 //!   variance is NaN); finite partial sums never overflow early because lanes are independent;
 //! - `min`/`max` follow JavaScript's `Math.min`/`Math.max`: -0 is less than +0;
-//! - `sum` is compensated: within a couple of ulps of the exactly rounded sum unless the
-//!   condition number `sum|x| / |sum x|` exceeds about 1e16 / n;
+//! - `sum` is compensated (see [`lanes`]): within 2 ulps of the exactly rounded sum unless the
+//!   condition number `Σ|x| / |Σx|` exceeds about 1e30 / n; a certified fast pass answers most
+//!   inputs, the cascaded pass the ill-conditioned rest;
 //! - a sum whose only terms are zeros is `+0`, even if they are all `-0`.
 
 pub mod lanes;
@@ -26,7 +27,7 @@ pub mod neon;
 
 use core::fmt;
 
-pub use lanes::{reduce, Lanes, MinMax, LANES};
+pub use lanes::{finish_fast, reduce, FastLanes, Lanes, MinMax, LANES};
 
 /// A native kernel backend. (`js`, the fourth backend, lives in the TypeScript layer.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -139,6 +140,7 @@ impl Backend {
         Ok(match self {
             Backend::Scalar => Kernels {
                 backend: self,
+                fast_lanes: scalar::fast_lanes,
                 sum_lanes: scalar::sum_lanes,
                 dev_lanes: scalar::dev_lanes,
                 min_max: scalar::min_max,
@@ -146,6 +148,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => Kernels {
                 backend: self,
+                fast_lanes: avx2_entry::fast_lanes,
                 sum_lanes: avx2_entry::sum_lanes,
                 dev_lanes: avx2_entry::dev_lanes,
                 min_max: avx2_entry::min_max,
@@ -153,6 +156,7 @@ impl Backend {
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => Kernels {
                 backend: self,
+                fast_lanes: neon_entry::fast_lanes,
                 sum_lanes: neon_entry::sum_lanes,
                 dev_lanes: neon_entry::dev_lanes,
                 min_max: neon_entry::min_max,
@@ -197,7 +201,11 @@ pub fn cpu_features() -> Vec<&'static str> {
 // `Kernels` table, and `Backend::kernels` builds that table only after `check()` succeeded.
 #[cfg(target_arch = "x86_64")]
 mod avx2_entry {
-    use super::{avx2, Lanes, MinMax};
+    use super::{avx2, FastLanes, Lanes, MinMax};
+    pub fn fast_lanes(x: &[f64]) -> FastLanes {
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
+        unsafe { avx2::fast_lanes(x) }
+    }
     pub fn sum_lanes(x: &[f64]) -> Lanes {
         // SAFETY: only called through a Kernels table built after the AVX2 check.
         unsafe { avx2::sum_lanes(x) }
@@ -214,7 +222,11 @@ mod avx2_entry {
 
 #[cfg(target_arch = "aarch64")]
 mod neon_entry {
-    use super::{neon, Lanes, MinMax};
+    use super::{neon, FastLanes, Lanes, MinMax};
+    pub fn fast_lanes(x: &[f64]) -> FastLanes {
+        // SAFETY: only called through a Kernels table built after the NEON check.
+        unsafe { neon::fast_lanes(x) }
+    }
     pub fn sum_lanes(x: &[f64]) -> Lanes {
         // SAFETY: only called through a Kernels table built after the NEON check.
         unsafe { neon::sum_lanes(x) }
@@ -245,6 +257,7 @@ pub struct Summary {
 #[derive(Clone, Copy)]
 pub struct Kernels {
     backend: Backend,
+    fast_lanes: fn(&[f64]) -> FastLanes,
     sum_lanes: fn(&[f64]) -> Lanes,
     dev_lanes: fn(&[f64], f64) -> (Lanes, Lanes),
     min_max: fn(&[f64]) -> MinMax,
@@ -261,9 +274,19 @@ impl Kernels {
         self.backend
     }
 
-    /// Per-lane compensated state of `sum(x)` (for differential tests).
+    /// Per-lane state of `sum`'s fast pass (for differential tests).
+    pub fn fast_lanes(&self, x: &[f64]) -> FastLanes {
+        (self.fast_lanes)(x)
+    }
+
+    /// Per-lane state of `sum`'s cascaded pass (for differential tests).
     pub fn sum_lanes(&self, x: &[f64]) -> Lanes {
         (self.sum_lanes)(x)
+    }
+
+    /// The cascaded pass alone (what `sum` falls back to when the fast pass is not certified).
+    pub fn sum_cascaded(&self, x: &[f64]) -> f64 {
+        canonical(reduce(&(self.sum_lanes)(x)))
     }
 
     /// Per-lane compensated state of the variance's second pass (for differential tests).
@@ -273,7 +296,10 @@ impl Kernels {
 
     /// Compensated sum. Empty: 0. See the module docs for NaN, ±Infinity and overflow.
     pub fn sum(&self, x: &[f64]) -> f64 {
-        canonical(reduce(&(self.sum_lanes)(x)))
+        match finish_fast(&(self.fast_lanes)(x), x.len()) {
+            Some(r) => r,
+            None => self.sum_cascaded(x),
+        }
     }
 
     /// `sum / count`. Empty: NaN.

@@ -6,7 +6,7 @@
 
 use core::arch::aarch64::*;
 
-use super::lanes::{js_max, js_min, Lanes, MinMax, LANES};
+use super::lanes::{js_max, js_min, FastLanes, Lanes, MinMax, LANES};
 
 /// TwoSum on 2 lanes: `(a + b, exact error)`.
 #[inline(always)]
@@ -71,6 +71,46 @@ pub unsafe fn sum_lanes(x: &[f64]) -> Lanes {
         }
     }
     let mut out = acc.store();
+    for (lane, &v) in x[blocks * LANES..].iter().enumerate() {
+        out.add(lane, v);
+    }
+    out
+}
+
+/// The fast pass of `sum`, as `scalar::fast_lanes` (Neumaier lanes with the max-|c| certificate).
+/// `FCMGE` is false for NaN, like `>=`; `BSL` selects as the scalar branch does.
+///
+/// # Safety
+/// NEON must be available.
+#[target_feature(enable = "neon")]
+pub unsafe fn fast_lanes(x: &[f64]) -> FastLanes {
+    let z = vdupq_n_f64(0.0);
+    let mut s = [z; 8];
+    let mut c = [z; 8];
+    let mut m = [z; 8];
+    let blocks = x.len() / LANES;
+    let p = x.as_ptr();
+    for b in 0..blocks {
+        for k in 0..8 {
+            // SAFETY: b < len / 16, so the 2 loaded elements are inside `x`.
+            let v = vld1q_f64(p.add(b * LANES + k * 2));
+            let t = vaddq_f64(s[k], v);
+            let ge = vcgeq_f64(vabsq_f64(s[k]), vabsq_f64(v));
+            let big = vbslq_f64(ge, s[k], v);
+            let small = vbslq_f64(ge, v, s[k]);
+            let e = vaddq_f64(vsubq_f64(big, t), small);
+            c[k] = vaddq_f64(c[k], e);
+            m[k] = vmaxq_f64(m[k], vabsq_f64(c[k]));
+            s[k] = t;
+        }
+    }
+    let mut out = FastLanes::default();
+    for k in 0..8 {
+        // SAFETY: each array has 16 elements and k * 2 + 2 <= 16.
+        vst1q_f64(out.s.as_mut_ptr().add(k * 2), s[k]);
+        vst1q_f64(out.c.as_mut_ptr().add(k * 2), c[k]);
+        vst1q_f64(out.m.as_mut_ptr().add(k * 2), m[k]);
+    }
     for (lane, &v) in x[blocks * LANES..].iter().enumerate() {
         out.add(lane, v);
     }

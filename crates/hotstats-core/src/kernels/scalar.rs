@@ -1,11 +1,26 @@
 //! Scalar twin of the SIMD kernels. Always compiled; it defines the order of operations the
 //! AVX2 and NEON kernels must reproduce bit for bit (see `lanes.rs`).
 
-use super::lanes::{js_max, js_min, Lanes, MinMax, LANES};
+use super::lanes::{js_max, js_min, FastLanes, Lanes, MinMax, LANES};
 
 /// Compensated per-lane sums of `x` (element `i` into lane `i % 16`).
 pub fn sum_lanes(x: &[f64]) -> Lanes {
     let mut acc = Lanes::default();
+    let mut blocks = x.chunks_exact(LANES);
+    for block in &mut blocks {
+        for (lane, &v) in block.iter().enumerate() {
+            acc.add(lane, v);
+        }
+    }
+    for (lane, &v) in blocks.remainder().iter().enumerate() {
+        acc.add(lane, v);
+    }
+    acc
+}
+
+/// The fast pass of `sum` (see `lanes.rs`): Neumaier lanes with the max-|c| certificate.
+pub fn fast_lanes(x: &[f64]) -> FastLanes {
+    let mut acc = FastLanes::default();
     let mut blocks = x.chunks_exact(LANES);
     for block in &mut blocks {
         for (lane, &v) in block.iter().enumerate() {
