@@ -17,7 +17,11 @@ fn main() {
                 }
                 best = best.min(t.elapsed().as_nanos() as f64 / reps as f64);
             }
-            println!("n={n:>9} {:>6}: {:.2} elements/ns ({sink:.1})", b.name(), n as f64 / best);
+            println!(
+                "n={n:>9} {:>6}: {:.2} elements/ns ({sink:.1})",
+                b.name(),
+                n as f64 / best
+            );
         }
     }
 }

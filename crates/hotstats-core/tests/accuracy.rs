@@ -71,7 +71,10 @@ fn check_family_with(name: &str, make: fn(&mut Rng, usize) -> Vec<f64>, naive_mu
             let got = b.kernels().unwrap().sum(&x);
             let d = ulp_distance(got, exact);
             worst = worst.max(d);
-            assert!(d <= 2, "{name} trial {t} on {b:?}: got {got:e}, exact {exact:e}, {d} ulps");
+            assert!(
+                d <= 2,
+                "{name} trial {t} on {b:?}: got {got:e}, exact {exact:e}, {d} ulps"
+            );
         }
         if hotstats_core::kernels::finish_fast(&scalar.fast_lanes(&x), x.len()).is_some() {
             certified += 1;
@@ -89,7 +92,10 @@ fn check_family_with(name: &str, make: fn(&mut Rng, usize) -> Vec<f64>, naive_mu
     if !naive_must_fail {
         return;
     }
-    assert!(naive_bad * 10 >= trials * 9, "{name}: naive summation should fail this family, failed only {naive_bad}/{trials}");
+    assert!(
+        naive_bad * 10 >= trials * 9,
+        "{name}: naive summation should fail this family, failed only {naive_bad}/{trials}"
+    );
 }
 
 fn main() {
@@ -108,5 +114,8 @@ fn oracle_sanity() {
     assert_eq!(naive_sum(&[1e16, 1.0, -1e16]), 0.0);
     assert_eq!(ulp_distance(1.0, f64::from_bits(1.0f64.to_bits() + 2)), 2);
     assert_eq!(ulp_distance(-0.0, 0.0), 0);
-    assert_eq!(ulp_distance(-f64::MIN_POSITIVE, f64::MIN_POSITIVE), 2 * f64::MIN_POSITIVE.to_bits());
+    assert_eq!(
+        ulp_distance(-f64::MIN_POSITIVE, f64::MIN_POSITIVE),
+        2 * f64::MIN_POSITIVE.to_bits()
+    );
 }

@@ -18,12 +18,30 @@ fn same(a: f64, b: f64) -> bool {
 fn compare(scalar: &Kernels, other: &Kernels, x: &[f64], what: &str) {
     let fs = scalar.fast_lanes(x);
     let fo = other.fast_lanes(x);
-    assert!(fs.bits_eq(&fo), "{what}: fast lanes differ ({:?} vs scalar), n={}", other.backend(), x.len());
-    assert!(same(scalar.sum_cascaded(x), other.sum_cascaded(x)), "{what}: cascaded sum differs, n={}", x.len());
+    assert!(
+        fs.bits_eq(&fo),
+        "{what}: fast lanes differ ({:?} vs scalar), n={}",
+        other.backend(),
+        x.len()
+    );
+    assert!(
+        same(scalar.sum_cascaded(x), other.sum_cascaded(x)),
+        "{what}: cascaded sum differs, n={}",
+        x.len()
+    );
     let ls = scalar.sum_lanes(x);
     let lo = other.sum_lanes(x);
-    assert!(ls.bits_eq(&lo), "{what}: sum lanes differ ({:?} vs scalar), n={}", other.backend(), x.len());
-    assert!(same(scalar.sum(x), other.sum(x)), "{what}: sum differs, n={}", x.len());
+    assert!(
+        ls.bits_eq(&lo),
+        "{what}: sum lanes differ ({:?} vs scalar), n={}",
+        other.backend(),
+        x.len()
+    );
+    assert!(
+        same(scalar.sum(x), other.sum(x)),
+        "{what}: sum differs, n={}",
+        x.len()
+    );
     let a = scalar.summarize(x, 1.0);
     let b = other.summarize(x, 1.0);
     for (name, u, v) in [
@@ -35,13 +53,25 @@ fn compare(scalar: &Kernels, other: &Kernels, x: &[f64], what: &str) {
         ("variance", a.variance, b.variance),
         ("stddev", a.stddev, b.stddev),
     ] {
-        assert!(same(u, v), "{what}: {name} differs: {u:e} vs {v:e} on {:?}, n={}", other.backend(), x.len());
+        assert!(
+            same(u, v),
+            "{what}: {name} differs: {u:e} vs {v:e} on {:?}, n={}",
+            other.backend(),
+            x.len()
+        );
     }
     let m = if x.is_empty() { 0.0 } else { x[x.len() / 2] };
     let (d1, q1) = scalar.dev_lanes(x, m);
     let (d2, q2) = other.dev_lanes(x, m);
-    assert!(d1.bits_eq(&d2) && q1.bits_eq(&q2), "{what}: dev lanes differ, n={}", x.len());
-    assert!(same(scalar.variance(x, 0.0), other.variance(x, 0.0)), "{what}: population variance differs");
+    assert!(
+        d1.bits_eq(&d2) && q1.bits_eq(&q2),
+        "{what}: dev lanes differ, n={}",
+        x.len()
+    );
+    assert!(
+        same(scalar.variance(x, 0.0), other.variance(x, 0.0)),
+        "{what}: population variance differs"
+    );
 }
 
 fn main() {
@@ -51,10 +81,23 @@ fn main() {
         .filter(|b| *b != Backend::Scalar)
         .filter_map(|b| b.kernels().ok())
         .collect();
-    println!("backends under test against scalar: {:?}", others.iter().map(|k| k.backend()).collect::<Vec<_>>());
+    println!(
+        "backends under test against scalar: {:?}",
+        others.iter().map(|k| k.backend()).collect::<Vec<_>>()
+    );
     let mut checks = 0usize;
     let mut rng = Rng::new(42);
-    let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 5e-324, -5e-324, f64::MAX, f64::MIN];
+    let specials = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        0.0,
+        5e-324,
+        -5e-324,
+        f64::MAX,
+        f64::MIN,
+    ];
 
     // Every length across block boundaries, with an unaligned start (offset 0..3 into a buffer).
     let pool: Vec<f64> = (0..700).map(|_| rng.hostile(false)).collect();
@@ -87,7 +130,13 @@ fn main() {
                 .map(|i| match pattern {
                     0 => -0.0,
                     1 => 0.0,
-                    _ => if i % 3 == 0 { -0.0 } else { 0.0 },
+                    _ => {
+                        if i % 3 == 0 {
+                            -0.0
+                        } else {
+                            0.0
+                        }
+                    }
                 })
                 .collect();
             for k in &others {

@@ -31,18 +31,39 @@ unsafe fn throw(env: sys::napi_env, type_error: bool, msg: &str) -> sys::napi_va
 }
 
 /// `(x: Float64Array, backend?: number) => number` for one kernel.
-unsafe fn unary(env: sys::napi_env, info: sys::napi_callback_info, name: &str, kernel: Kernel) -> sys::napi_value {
+unsafe fn unary(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    name: &str,
+    kernel: Kernel,
+) -> sys::napi_value {
     let mut argc = 2usize;
     let mut argv = [ptr::null_mut(); 2];
     // SAFETY: argv has room for argc = 2 values; Node fills missing ones with undefined.
-    if sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) != sys::Status::napi_ok {
+    if sys::napi_get_cb_info(
+        env,
+        info,
+        &mut argc,
+        argv.as_mut_ptr(),
+        ptr::null_mut(),
+        ptr::null_mut(),
+    ) != sys::Status::napi_ok
+    {
         return throw(env, false, "hotstats: could not read the call's arguments");
     }
     let mut ty = 0;
     let mut len = 0usize;
     let mut data = ptr::null_mut();
     // SAFETY: argv[0] is a value of this call (or undefined); out-pointers are valid locals.
-    let status = sys::napi_get_typedarray_info(env, argv[0], &mut ty, &mut len, &mut data, ptr::null_mut(), ptr::null_mut());
+    let status = sys::napi_get_typedarray_info(
+        env,
+        argv[0],
+        &mut ty,
+        &mut len,
+        &mut data,
+        ptr::null_mut(),
+        ptr::null_mut(),
+    );
     if status != sys::Status::napi_ok || ty != sys::TypedarrayType::float64_array {
         return throw(env, true, &format!("{name}: x must be a Float64Array"));
     }
@@ -57,7 +78,11 @@ unsafe fn unary(env: sys::napi_env, info: sys::napi_callback_info, name: &str, k
             sys::napi_get_value_uint32(env, argv[1], &mut id);
             Some(id)
         } else {
-            return throw(env, true, &format!("{name}: backend must be a number (a backend id) or undefined"));
+            return throw(
+                env,
+                true,
+                &format!("{name}: backend must be a number (a backend id) or undefined"),
+            );
         }
     } else {
         None
@@ -100,14 +125,30 @@ unsafe extern "C" fn max_cb(env: sys::napi_env, info: sys::napi_callback_info) -
 pub fn register(exports: Object) -> Result<()> {
     let raw = exports.value();
     let (env, exports_raw) = (raw.env, raw.value);
-    let callbacks: [(&str, sys::napi_callback); 3] = [("sum", Some(sum_cb)), ("min", Some(min_cb)), ("max", Some(max_cb))];
+    let callbacks: [(&str, sys::napi_callback); 3] = [
+        ("sum", Some(sum_cb)),
+        ("min", Some(min_cb)),
+        ("max", Some(max_cb)),
+    ];
     for (name, cb) in callbacks {
         let cname = CString::new(name).expect("static name");
         let mut f = ptr::null_mut();
         // SAFETY: env and exports come from module registration; cname is NUL-terminated.
         unsafe {
-            check_status!(sys::napi_create_function(env, cname.as_ptr(), name.len() as isize, cb, ptr::null_mut(), &mut f))?;
-            check_status!(sys::napi_set_named_property(env, exports_raw, cname.as_ptr(), f))?;
+            check_status!(sys::napi_create_function(
+                env,
+                cname.as_ptr(),
+                name.len() as isize,
+                cb,
+                ptr::null_mut(),
+                &mut f
+            ))?;
+            check_status!(sys::napi_set_named_property(
+                env,
+                exports_raw,
+                cname.as_ptr(),
+                f
+            ))?;
         }
     }
     Ok(())

@@ -25,9 +25,13 @@ pub(crate) fn kernels(backend: Option<u32>) -> Result<Kernels> {
         None => Ok(selected()),
         Some(id) => {
             let b = Backend::ALL.get(id as usize).ok_or_else(|| {
-                Error::new(Status::InvalidArg, format!("backend id {id} is out of range 0..{}", Backend::ALL.len()))
+                Error::new(
+                    Status::InvalidArg,
+                    format!("backend id {id} is out of range 0..{}", Backend::ALL.len()),
+                )
             })?;
-            b.kernels().map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+            b.kernels()
+                .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
         }
     }
 }
@@ -36,7 +40,10 @@ fn check_ddof(ddof: f64) -> Result<f64> {
     if ddof.is_finite() && ddof >= 0.0 {
         Ok(ddof)
     } else {
-        Err(Error::new(Status::InvalidArg, format!("ddof must be a finite number >= 0, got {ddof}")))
+        Err(Error::new(
+            Status::InvalidArg,
+            format!("ddof must be a finite number >= 0, got {ddof}"),
+        ))
     }
 }
 
@@ -96,7 +103,10 @@ pub fn native_backends() -> Vec<NativeBackend> {
 /// CPU features detected at run time (those hotstats looks at).
 #[napi(catch_unwind)]
 pub fn cpu_features() -> Vec<String> {
-    hotstats_core::kernels::cpu_features().into_iter().map(String::from).collect()
+    hotstats_core::kernels::cpu_features()
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 /// Registers the raw per-call-cost-sensitive exports (`sum`, `min`, `max`): see `fast.rs`.
@@ -176,20 +186,49 @@ impl Task for KernelTask {
             match op {
                 Op::Sum => {
                     let s = k.sum(data);
-                    CoreSummary { count: n, sum: s, mean: nan, min: nan, max: nan, variance: nan, stddev: nan }
+                    CoreSummary {
+                        count: n,
+                        sum: s,
+                        mean: nan,
+                        min: nan,
+                        max: nan,
+                        variance: nan,
+                        stddev: nan,
+                    }
                 }
                 Op::MinMax => {
                     let mm = k.min_max(data);
-                    CoreSummary { count: n, sum: nan, mean: nan, min: mm.min, max: mm.max, variance: nan, stddev: nan }
+                    CoreSummary {
+                        count: n,
+                        sum: nan,
+                        mean: nan,
+                        min: mm.min,
+                        max: mm.max,
+                        variance: nan,
+                        stddev: nan,
+                    }
                 }
                 Op::Variance => {
                     let v = k.variance(data, ddof);
-                    CoreSummary { count: n, sum: nan, mean: nan, min: nan, max: nan, variance: v, stddev: v.sqrt() }
+                    CoreSummary {
+                        count: n,
+                        sum: nan,
+                        mean: nan,
+                        min: nan,
+                        max: nan,
+                        variance: v,
+                        stddev: v.sqrt(),
+                    }
                 }
                 Op::Summary => k.summarize(data, ddof),
             }
         }))
-        .map_err(|_| Error::new(Status::GenericFailure, "hotstats: internal panic in an async kernel"))
+        .map_err(|_| {
+            Error::new(
+                Status::GenericFailure,
+                "hotstats: internal panic in an async kernel",
+            )
+        })
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -197,9 +236,19 @@ impl Task for KernelTask {
     }
 }
 
-fn task(data: Float64Array, op: Op, ddof: f64, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
+fn task(
+    data: Float64Array,
+    op: Op,
+    ddof: f64,
+    backend: Option<u32>,
+) -> Result<AsyncTask<KernelTask>> {
     let ddof = check_ddof(ddof)?;
-    Ok(AsyncTask::new(KernelTask { data, kernels: kernels(backend)?, op, ddof }))
+    Ok(AsyncTask::new(KernelTask {
+        data,
+        kernels: kernels(backend)?,
+        op,
+        ddof,
+    }))
 }
 
 /// Sum on the libuv pool; resolves to a Summary whose `sum` and `count` are set.
@@ -216,13 +265,21 @@ pub fn min_max_async(x: Float64Array, backend: Option<u32>) -> Result<AsyncTask<
 
 /// Variance on the libuv pool; resolves to a Summary whose `variance`, `stddev` and `count` are set.
 #[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
-pub fn variance_async(x: Float64Array, ddof: f64, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
+pub fn variance_async(
+    x: Float64Array,
+    ddof: f64,
+    backend: Option<u32>,
+) -> Result<AsyncTask<KernelTask>> {
     task(x, Op::Variance, ddof, backend)
 }
 
 /// Full summary on the libuv pool.
 #[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
-pub fn summarize_async(x: Float64Array, ddof: f64, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
+pub fn summarize_async(
+    x: Float64Array,
+    ddof: f64,
+    backend: Option<u32>,
+) -> Result<AsyncTask<KernelTask>> {
     task(x, Op::Summary, ddof, backend)
 }
 
@@ -238,8 +295,12 @@ impl Task for PanicTask {
     type Output = ();
     type JsValue = ();
     fn compute(&mut self) -> Result<()> {
-        catch_unwind(|| panic!("hotstats test panic on the libuv pool"))
-            .map_err(|_| Error::new(Status::GenericFailure, "hotstats: internal panic in an async kernel"))
+        catch_unwind(|| panic!("hotstats test panic on the libuv pool")).map_err(|_| {
+            Error::new(
+                Status::GenericFailure,
+                "hotstats: internal panic in an async kernel",
+            )
+        })
     }
     fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
         Ok(())
@@ -247,8 +308,11 @@ impl Task for PanicTask {
 }
 
 /// Test-only: a task whose compute panics on the libuv pool.
-#[napi(catch_unwind, js_name = "__panicOnPoolForTest", ts_return_type = "Promise<void>")]
+#[napi(
+    catch_unwind,
+    js_name = "__panicOnPoolForTest",
+    ts_return_type = "Promise<void>"
+)]
 pub fn panic_on_pool_for_test() -> AsyncTask<PanicTask> {
     AsyncTask::new(PanicTask)
 }
-

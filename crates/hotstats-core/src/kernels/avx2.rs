@@ -10,6 +10,11 @@ use core::arch::x86_64::*;
 
 use super::lanes::{js_max, js_min, FastLanes, Lanes, MinMax, LANES};
 
+/// How far ahead (in elements) the fast pass prefetches: 8 KiB. Measured on the project machine
+/// (examples/throughput.rs, 16M elements from DRAM): none 1.96, 64 1.90, 256 2.38, 1024 2.62,
+/// 2048 2.47 elements/ns; in-cache sizes unchanged.
+const PREFETCH_AHEAD: usize = 1024;
+
 /// TwoSum on 4 lanes: `(a + b, exact error)`.
 #[inline(always)]
 unsafe fn two_sum(a: __m256d, b: __m256d) -> (__m256d, __m256d) {
@@ -40,7 +45,11 @@ impl Acc {
     #[inline(always)]
     unsafe fn new() -> Acc {
         let z = _mm256_setzero_pd();
-        Acc { s: [z; 4], c: [z; 4], cc: [z; 4] }
+        Acc {
+            s: [z; 4],
+            c: [z; 4],
+            cc: [z; 4],
+        }
     }
 
     #[inline(always)]
@@ -97,11 +106,17 @@ pub unsafe fn fast_lanes(x: &[f64]) -> FastLanes {
     let blocks = x.len() / LANES;
     let p = x.as_ptr();
     for b in 0..blocks {
+        // Hint the next lines of a long input in early; a prefetch never faults, even past the end.
+        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(b * LANES + PREFETCH_AHEAD) as *const i8);
+        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(b * LANES + PREFETCH_AHEAD + 8) as *const i8);
         for k in 0..4 {
             // SAFETY: b < len / 16, so elements b * 16 + k * 4 .. + 4 are inside `x`.
             let v = _mm256_loadu_pd(p.add(b * LANES + k * 4));
             let t = _mm256_add_pd(s[k], v);
-            let ge = _mm256_cmp_pd::<_CMP_GE_OQ>(_mm256_andnot_pd(sign, s[k]), _mm256_andnot_pd(sign, v));
+            let ge = _mm256_cmp_pd::<_CMP_GE_OQ>(
+                _mm256_andnot_pd(sign, s[k]),
+                _mm256_andnot_pd(sign, v),
+            );
             let big = _mm256_blendv_pd(v, s[k], ge);
             let small = _mm256_blendv_pd(s[k], v, ge);
             let e = _mm256_add_pd(_mm256_sub_pd(big, t), small);
@@ -166,7 +181,10 @@ pub unsafe fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
 pub unsafe fn min_max(x: &[f64]) -> MinMax {
     debug_assert!(is_x86_feature_detected!("avx2"));
     if x.is_empty() {
-        return MinMax { min: f64::NAN, max: f64::NAN };
+        return MinMax {
+            min: f64::NAN,
+            max: f64::NAN,
+        };
     }
     let n = x.len();
     let p = x.as_ptr();
@@ -191,7 +209,10 @@ pub unsafe fn min_max(x: &[f64]) -> MinMax {
         }
     }
     if _mm256_movemask_pd(nan) != 0 {
-        return MinMax { min: f64::NAN, max: f64::NAN };
+        return MinMax {
+            min: f64::NAN,
+            max: f64::NAN,
+        };
     }
     let mut lo_a = [0.0f64; 8];
     let mut hi_a = [0.0f64; 8];

@@ -47,7 +47,11 @@ pub struct Lanes {
 
 impl Default for Lanes {
     fn default() -> Self {
-        Lanes { s: [0.0; LANES], c: [0.0; LANES], cc: [0.0; LANES] }
+        Lanes {
+            s: [0.0; LANES],
+            c: [0.0; LANES],
+            cc: [0.0; LANES],
+        }
     }
 }
 
@@ -66,7 +70,8 @@ impl Lanes {
     /// NaN payloads are not specified by IEEE 754 or Rust (results canonicalize NaN anyway).
     pub fn bits_eq(&self, other: &Lanes) -> bool {
         let same = |x: &f64, y: &f64| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
-        let eq = |a: &[f64; LANES], b: &[f64; LANES]| a.iter().zip(b.iter()).all(|(x, y)| same(x, y));
+        let eq =
+            |a: &[f64; LANES], b: &[f64; LANES]| a.iter().zip(b.iter()).all(|(x, y)| same(x, y));
         eq(&self.s, &other.s) && eq(&self.c, &other.c) && eq(&self.cc, &other.cc)
     }
 }
@@ -123,7 +128,11 @@ pub struct FastLanes {
 
 impl Default for FastLanes {
     fn default() -> Self {
-        FastLanes { s: [0.0; LANES], c: [0.0; LANES], m: [0.0; LANES] }
+        FastLanes {
+            s: [0.0; LANES],
+            c: [0.0; LANES],
+            m: [0.0; LANES],
+        }
     }
 }
 
@@ -135,7 +144,11 @@ impl FastLanes {
         let t = s + x;
         // Neumaier: subtract the sum from the larger-magnitude operand first, so the error is exact.
         // `>=` is false for NaN on every backend (ordered compare), selecting the second form.
-        let e = if s.abs() >= x.abs() { (s - t) + x } else { (x - t) + s };
+        let e = if s.abs() >= x.abs() {
+            (s - t) + x
+        } else {
+            (x - t) + s
+        };
         let c = self.c[lane] + e;
         self.s[lane] = t;
         self.c[lane] = c;
@@ -165,7 +178,11 @@ impl FastLanes {
 /// rounding the result is within 1 ulp of the exact sum. Sums over lanes run in lane order,
 /// alike on every backend.
 pub fn finish_fast(f: &FastLanes, n: usize) -> Option<f64> {
-    let res = reduce(&Lanes { s: f.s, c: f.c, cc: [0.0; LANES] });
+    let res = reduce(&Lanes {
+        s: f.s,
+        c: f.c,
+        cc: [0.0; LANES],
+    });
     if !res.is_finite() {
         return None;
     }

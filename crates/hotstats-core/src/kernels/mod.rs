@@ -99,7 +99,10 @@ impl Backend {
     /// Ok if this CPU and build can run the backend; otherwise why not.
     pub fn check(self) -> Result<(), BackendError> {
         let unsupported = |reason: &str| {
-            Err(BackendError::Unsupported { backend: self, reason: reason.to_string() })
+            Err(BackendError::Unsupported {
+                backend: self,
+                reason: reason.to_string(),
+            })
         };
         match self {
             Backend::Scalar => Ok(()),
@@ -265,7 +268,9 @@ pub struct Kernels {
 
 impl fmt::Debug for Kernels {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Kernels").field("backend", &self.backend).finish()
+        f.debug_struct("Kernels")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -323,7 +328,10 @@ impl Kernels {
     /// Both extremes in one pass.
     pub fn min_max(&self, x: &[f64]) -> MinMax {
         let mm = (self.min_max)(x);
-        MinMax { min: canonical(mm.min), max: canonical(mm.max) }
+        MinMax {
+            min: canonical(mm.min),
+            max: canonical(mm.max),
+        }
     }
 
     /// Variance with `ddof` delta degrees of freedom (1: sample, 0: population), computed with
@@ -337,7 +345,9 @@ impl Kernels {
 
     fn variance_with_mean(&self, x: &[f64], mean: f64, ddof: f64) -> f64 {
         let n = x.len() as f64;
-        if x.is_empty() || !(n - ddof > 0.0) || !mean.is_finite() {
+        // `n - ddof > 0` is false for NaN too (ddof is checked finite by the bindings).
+        let dof_positive = n - ddof > 0.0;
+        if x.is_empty() || !dof_positive || !mean.is_finite() {
             return f64::NAN;
         }
         let (d, q) = (self.dev_lanes)(x, mean);

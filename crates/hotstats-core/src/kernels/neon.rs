@@ -38,7 +38,11 @@ impl Acc {
     #[inline(always)]
     unsafe fn new() -> Acc {
         let z = vdupq_n_f64(0.0);
-        Acc { s: [z; 8], c: [z; 8], cc: [z; 8] }
+        Acc {
+            s: [z; 8],
+            c: [z; 8],
+            cc: [z; 8],
+        }
     }
 
     #[inline(always)]
@@ -156,7 +160,10 @@ pub unsafe fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
 #[target_feature(enable = "neon")]
 pub unsafe fn min_max(x: &[f64]) -> MinMax {
     if x.is_empty() {
-        return MinMax { min: f64::NAN, max: f64::NAN };
+        return MinMax {
+            min: f64::NAN,
+            max: f64::NAN,
+        };
     }
     let n = x.len();
     let p = x.as_ptr();
@@ -174,8 +181,14 @@ pub unsafe fn min_max(x: &[f64]) -> MinMax {
     let mut min = f64::INFINITY;
     let mut max = f64::NEG_INFINITY;
     for k in 0..2 {
-        min = js_min(min, js_min(vgetq_lane_f64::<0>(lo[k]), vgetq_lane_f64::<1>(lo[k])));
-        max = js_max(max, js_max(vgetq_lane_f64::<0>(hi[k]), vgetq_lane_f64::<1>(hi[k])));
+        min = js_min(
+            min,
+            js_min(vgetq_lane_f64::<0>(lo[k]), vgetq_lane_f64::<1>(lo[k])),
+        );
+        max = js_max(
+            max,
+            js_max(vgetq_lane_f64::<0>(hi[k]), vgetq_lane_f64::<1>(hi[k])),
+        );
     }
     for &v in &x[blocks * 4..] {
         min = js_min(min, v);

@@ -56,7 +56,10 @@ pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
 /// Minimum and maximum with `Math.min`/`Math.max` semantics; NaN for empty input.
 pub fn min_max(x: &[f64]) -> MinMax {
     if x.is_empty() {
-        return MinMax { min: f64::NAN, max: f64::NAN };
+        return MinMax {
+            min: f64::NAN,
+            max: f64::NAN,
+        };
     }
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;

@@ -40,8 +40,17 @@ impl Rng {
         match self.below(if specials { 12 } else { 9 }) {
             0..=3 => self.log_uniform(-300.0, 300.0),
             4 => self.log_uniform(-20.0, 20.0),
-            5 => f64::from_bits(self.next_u64() & 0x000f_ffff_ffff_ffff) * if self.unit() < 0.5 { -1.0 } else { 1.0 },
-            6 => if self.unit() < 0.5 { 0.0 } else { -0.0 },
+            5 => {
+                f64::from_bits(self.next_u64() & 0x000f_ffff_ffff_ffff)
+                    * if self.unit() < 0.5 { -1.0 } else { 1.0 }
+            }
+            6 => {
+                if self.unit() < 0.5 {
+                    0.0
+                } else {
+                    -0.0
+                }
+            }
             7 => (self.below(2001) as f64) - 1000.0,
             8 => f64::from_bits(self.next_u64()).clamp(-1e300, 1e300),
             9 => f64::NAN,
@@ -108,7 +117,11 @@ pub fn fsum(xs: &[f64]) -> f64 {
 pub fn ulp_distance(a: f64, b: f64) -> u64 {
     fn key(v: f64) -> i64 {
         let b = v.to_bits() as i64;
-        if b < 0 { i64::MIN - b } else { b }
+        if b < 0 {
+            i64::MIN - b
+        } else {
+            b
+        }
     }
     (key(a) as i128 - key(b) as i128).unsigned_abs() as u64
 }
