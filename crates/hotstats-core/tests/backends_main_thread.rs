@@ -29,6 +29,14 @@ fn compare(scalar: &Kernels, other: &Kernels, x: &[f64], what: &str) {
         "{what}: cascaded sum differs, n={}",
         x.len()
     );
+    if x.len() <= 16 {
+        // The short-input shortcut of `sum` must equal the full cascaded pass.
+        assert!(
+            same(scalar.sum(x), scalar.sum_cascaded(x)),
+            "{what}: short-input sum differs from the cascaded pass, n={}",
+            x.len()
+        );
+    }
     let ls = scalar.sum_lanes(x);
     let lo = other.sum_lanes(x);
     assert!(

@@ -301,6 +301,15 @@ impl Kernels {
 
     /// Compensated sum. Empty: 0. See the module docs for NaN, ±Infinity and overflow.
     pub fn sum(&self, x: &[f64]) -> f64 {
+        if x.len() <= LANES {
+            // One element per lane: both passes leave lane l = (x[l] + 0, 0, 0) (TwoSum and
+            // Neumaier with +0 commit no error), so the tree alone gives their common answer.
+            let mut lanes = Lanes::default();
+            for (l, &v) in x.iter().enumerate() {
+                lanes.s[l] = v + 0.0;
+            }
+            return canonical(reduce(&lanes));
+        }
         match finish_fast(&(self.fast_lanes)(x), x.len()) {
             Some(r) => r,
             None => self.sum_cascaded(x),
