@@ -3,33 +3,32 @@
 
 use super::lanes::{js_max, js_min, FastLanes, Lanes, MinMax, LANES};
 
-/// Compensated per-lane sums of `x` (element `i` into lane `i % 16`).
-pub fn sum_lanes(x: &[f64]) -> Lanes {
-    let mut acc = Lanes::default();
+/// Calls `f(lane, value)` for every element, lane = index % 16, in index order. Whole blocks of
+/// 16 first (a fixed-trip inner loop the compiler unrolls), then the tail.
+#[inline(always)]
+fn for_each_lane(x: &[f64], mut f: impl FnMut(usize, f64)) {
     let mut blocks = x.chunks_exact(LANES);
     for block in &mut blocks {
         for (lane, &v) in block.iter().enumerate() {
-            acc.add(lane, v);
+            f(lane, v);
         }
     }
     for (lane, &v) in blocks.remainder().iter().enumerate() {
-        acc.add(lane, v);
+        f(lane, v);
     }
+}
+
+/// Compensated per-lane sums of `x` (element `i` into lane `i % 16`): the cascaded pass.
+pub fn sum_lanes(x: &[f64]) -> Lanes {
+    let mut acc = Lanes::default();
+    for_each_lane(x, |lane, v| acc.add(lane, v));
     acc
 }
 
 /// The fast pass of `sum` (see `lanes.rs`): Neumaier lanes with the max-|c| certificate.
 pub fn fast_lanes(x: &[f64]) -> FastLanes {
     let mut acc = FastLanes::default();
-    let mut blocks = x.chunks_exact(LANES);
-    for block in &mut blocks {
-        for (lane, &v) in block.iter().enumerate() {
-            acc.add(lane, v);
-        }
-    }
-    for (lane, &v) in blocks.remainder().iter().enumerate() {
-        acc.add(lane, v);
-    }
+    for_each_lane(x, |lane, v| acc.add(lane, v));
     acc
 }
 
@@ -37,19 +36,11 @@ pub fn fast_lanes(x: &[f64]) -> FastLanes {
 pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
     let mut d_acc = Lanes::default();
     let mut q_acc = Lanes::default();
-    let mut blocks = x.chunks_exact(LANES);
-    for block in &mut blocks {
-        for (lane, &v) in block.iter().enumerate() {
-            let d = v - m;
-            d_acc.add(lane, d);
-            q_acc.add(lane, d * d);
-        }
-    }
-    for (lane, &v) in blocks.remainder().iter().enumerate() {
+    for_each_lane(x, |lane, v| {
         let d = v - m;
         d_acc.add(lane, d);
         q_acc.add(lane, d * d);
-    }
+    });
     (d_acc, q_acc)
 }
 
