@@ -23,3 +23,4 @@ export {
   ASYNC_INLINE_BELOW,
 } from './lib/kernels'
 export type { Summary, Numbers, VarianceOptions, BackendKernels } from './lib/kernels'
+export { HyperLogLog, HLL_NATIVE_BATCH } from './lib/hyperloglog'

@@ -17,6 +17,24 @@ export declare function __panicOnPoolForTest(): Promise<void>
 /** CPU features detected at run time (those hotstats looks at). */
 export declare function cpuFeatures(): Array<string>
 
+/** Adds every byte string to the registers; returns whether any changed. */
+export declare function hllAddBytes(regs: Uint8Array, items: Array<Uint8Array>): boolean
+
+/** Adds every string (hashed as its UTF-8 bytes) to the registers; returns whether any changed. */
+export declare function hllAddStrings(regs: Uint8Array, items: Array<string>): boolean
+
+/** Redis's cardinality estimate of the registers. */
+export declare function hllCount(regs: Uint8Array): number
+
+/** Registers (16384 bytes) from a Redis HLL string, dense or sparse; an Error for bad bytes. */
+export declare function hllFromRedis(bytes: Uint8Array): Buffer
+
+/** Union into `into` (register-wise max). */
+export declare function hllMerge(into: Uint8Array, other: Uint8Array): void
+
+/** Redis's dense string for the registers (cached cardinality marked stale). */
+export declare function hllToRedis(regs: Uint8Array): Buffer
+
 /** Min and max on the libuv pool; resolves to a Summary whose `min`, `max` and `count` are set. */
 export declare function minMaxAsync(x: Float64Array, backend?: number | undefined | null): Promise<Summary>
 

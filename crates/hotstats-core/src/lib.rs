@@ -1,8 +1,10 @@
 //! hotstats-core: the pure-Rust core of hotstats (no napi, no JS).
 //!
+//! [`hll`] is HyperLogLog with Redis's parameters and formats.
 //! [`kernels`] holds the float64 summary kernels: compensated, SIMD-accelerated and
 //! bit-reproducible across every backend (AVX2, NEON, scalar Rust and the TypeScript port).
 
+pub mod hll;
 pub mod kernels;
 
 pub use kernels::{Backend, BackendError, Kernels, Summary};

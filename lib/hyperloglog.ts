@@ -1,0 +1,104 @@
+/**
+ * HyperLogLog with Redis's parameters, hash and estimator: for the same elements the count
+ * equals Redis's PFCOUNT exactly, `toRedis()` bytes can be SET into Redis (PFCOUNT and PFMERGE
+ * work on them), and `fromRedis()` reads what GET returns after PFADD (sparse or dense).
+ *
+ * State is 16384 one-byte registers in a Uint8Array (off the V8 heap). `add` hashes in JS (no
+ * Node-API call per element); `addMany` hashes natively when the binary is loaded. Both backends
+ * compute the same registers.
+ */
+import { native } from './backend'
+import * as js from './js/hll'
+
+/** Batches at least this long go to the native hasher (a Node-API call costs ~100+ ns). */
+export const HLL_NATIVE_BATCH = 64
+
+function checkItem(item: unknown, name: string): void {
+  if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
+    throw new TypeError(`${name} must be a string or a Uint8Array, got ${item === null ? 'null' : typeof item}`)
+  }
+}
+
+export class HyperLogLog {
+  /** Register i holds 1 + the longest run of zeros seen in the hashes that index it. */
+  private readonly registers: Uint8Array
+
+  constructor() {
+    this.registers = new Uint8Array(js.REGISTERS)
+  }
+
+  /** Adds one element (a string is hashed as its UTF-8 bytes, as Redis does). */
+  add(item: string | Uint8Array): this {
+    checkItem(item, 'item')
+    if (typeof item === 'string') js.addString(this.registers, item)
+    else js.addBytes(this.registers, item)
+    return this
+  }
+
+  /** Adds many elements: all strings or all Uint8Arrays. Validated first; nothing is added on error. */
+  addMany(items: readonly string[] | readonly Uint8Array[]): this {
+    if (!Array.isArray(items)) throw new TypeError(`items must be an array of strings or of Uint8Arrays, got ${typeof items}`)
+    if (items.length === 0) return this
+    const strings = typeof items[0] === 'string'
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]
+      if (strings ? typeof it !== 'string' : !(it instanceof Uint8Array)) {
+        throw new TypeError(`items must be all strings or all Uint8Arrays; items[${i}] is ${it === null ? 'null' : typeof it}`)
+      }
+    }
+    if (native && items.length >= HLL_NATIVE_BATCH) {
+      if (strings) native.hllAddStrings(this.registers, items as string[])
+      else native.hllAddBytes(this.registers, items as Uint8Array[])
+    } else if (strings) {
+      for (const s of items as string[]) js.addString(this.registers, s)
+    } else {
+      for (const b of items as Uint8Array[]) js.addBytes(this.registers, b)
+    }
+    return this
+  }
+
+  /** Estimated number of distinct elements added (Redis's PFCOUNT for the same elements). */
+  count(): number {
+    return native ? native.hllCount(this.registers) : js.estimate(this.registers)
+  }
+
+  /** Union with another HyperLogLog (commutative, associative, idempotent). */
+  merge(other: HyperLogLog): this {
+    if (!(other instanceof HyperLogLog)) throw new TypeError('other must be a HyperLogLog')
+    if (native) native.hllMerge(this.registers, other.registers)
+    else js.merge(this.registers, other.registers)
+    return this
+  }
+
+  clear(): this {
+    this.registers.fill(0)
+    return this
+  }
+
+  /** Redis's dense encoding (12304 bytes), cached cardinality marked stale: SET it, then PFCOUNT. */
+  toRedis(): Uint8Array {
+    return native ? new Uint8Array(native.hllToRedis(this.registers)) : js.toRedisDense(this.registers)
+  }
+
+  /** From a Redis HLL string (dense or sparse, as GET returns it). Bad bytes: a RangeError. */
+  static fromRedis(bytes: Uint8Array): HyperLogLog {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (or Buffer)')
+    const h = new HyperLogLog()
+    h.registers.set(js.fromRedis(bytes))
+    return h
+  }
+
+  /** hotstats' serialization of a HyperLogLog is Redis's dense encoding (magic HYLL, encoding byte). */
+  serialize(): Uint8Array {
+    return this.toRedis()
+  }
+
+  static deserialize(bytes: Uint8Array): HyperLogLog {
+    return HyperLogLog.fromRedis(bytes)
+  }
+
+  /** A copy of the registers (for tests and inspection). */
+  registersCopy(): Uint8Array {
+    return this.registers.slice()
+  }
+}
