@@ -6,5 +6,6 @@
 
 pub mod hll;
 pub mod kernels;
+pub mod moments;
 
 pub use kernels::{Backend, BackendError, Kernels, Summary};
