@@ -24,3 +24,4 @@ export {
 } from './lib/kernels'
 export type { Summary, Numbers, VarianceOptions, BackendKernels } from './lib/kernels'
 export { HyperLogLog, HLL_NATIVE_BATCH } from './lib/hyperloglog'
+export { Moments, MOMENTS_NATIVE_BATCH } from './lib/moments'

@@ -38,6 +38,17 @@ export declare function hllToRedis(regs: Uint8Array): Buffer
 /** Min and max on the libuv pool; resolves to a Summary whose `min`, `max` and `count` are set. */
 export declare function minMaxAsync(x: Float64Array, backend?: number | undefined | null): Promise<Summary>
 
+/** Adds every value of `x` to the moments state in place. */
+export declare function momentsAddMany(state: Float64Array, x: Float64Array): void
+
+/** The 9-field state from serialized bytes; an Error for bad bytes. */
+export declare function momentsDeserialize(bytes: Uint8Array): Array<number>
+
+/** Pébay merge of `other` into `into`, in place. */
+export declare function momentsMerge(into: Float64Array, other: Float64Array): void
+
+export declare function momentsSerialize(state: Float64Array): Buffer
+
 /** Native backend names by id (the id is the index), with whether this CPU runs each. */
 export interface NativeBackend {
   id: number

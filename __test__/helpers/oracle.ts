@@ -157,3 +157,26 @@ export class Rng {
     return a
   }
 }
+
+/** Exact central moment sums Σ(x - mean)^k for k = 2, 3, 4, each correctly rounded (BigInt). */
+export function exactCentralSums(xs: ArrayLike<number>): { m2: number; m3: number; m4: number } {
+  const n = xs.length
+  const parts = Array.from({ length: n }, (_, i) => decompose(xs[i]))
+  const e0 = Math.min(...parts.map((p) => p.e))
+  const ints = parts.map((p) => p.m << BigInt(p.e - e0))
+  const N = BigInt(n)
+  let s = 0n
+  for (const v of ints) s += v
+  // n^k Σ(x - s/n)^k = Σ(n x - s)^k, in units of 2^(k e0)
+  let t2 = 0n
+  let t3 = 0n
+  let t4 = 0n
+  for (const v of ints) {
+    const d = N * v - s
+    const d2 = d * d
+    t2 += d2
+    t3 += d2 * d
+    t4 += d2 * d2
+  }
+  return { m2: toDouble(t2, N ** 2n, 2 * e0), m3: toDouble(t3, N ** 3n, 3 * e0), m4: toDouble(t4, N ** 4n, 4 * e0) }
+}

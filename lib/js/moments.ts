@@ -1,0 +1,107 @@
+/**
+ * The JS backend of Moments: the same shifted Welford/Terriberry update and Pébay merge as
+ * crates/hotstats-core/src/moments.rs, operation for operation, on a 9-field state:
+ * [count, sum, min, max, shift, mean, m2, m3, m4] (mean and m2..m4 are of x - shift).
+ */
+
+export const FIELDS = 9
+export const COUNT = 0
+export const SUM = 1
+export const MIN = 2
+export const MAX = 3
+export const SHIFT = 4
+export const MEAN = 5
+export const M2 = 6
+export const M3 = 7
+export const M4 = 8
+
+export function newState(): Float64Array {
+  const s = new Float64Array(FIELDS)
+  s[MIN] = Infinity
+  s[MAX] = -Infinity
+  return s
+}
+
+export function add(s: Float64Array, x: number): void {
+  if (s[COUNT] === 0) s[SHIFT] = Number.isFinite(x) ? x : 0
+  const n1 = s[COUNT]
+  const n = n1 + 1
+  s[COUNT] = n
+  const delta = x - s[SHIFT] - s[MEAN]
+  const deltaN = delta / n
+  const deltaN2 = deltaN * deltaN
+  const term1 = delta * deltaN * n1
+  s[MEAN] += deltaN
+  s[M4] += term1 * deltaN2 * (n * n - 3 * n + 3) + 6 * deltaN2 * s[M2] - 4 * deltaN * s[M3]
+  s[M3] += term1 * deltaN * (n - 2) - 3 * deltaN * s[M2]
+  s[M2] += term1
+  s[SUM] += x
+  s[MIN] = Math.min(s[MIN], x)
+  s[MAX] = Math.max(s[MAX], x)
+}
+
+export function addMany(s: Float64Array, xs: Float64Array): void {
+  for (let i = 0; i < xs.length; i++) add(s, xs[i])
+}
+
+export function merge(a: Float64Array, b: Float64Array): void {
+  if (b[COUNT] === 0) return
+  if (a[COUNT] === 0) {
+    a.set(b)
+    return
+  }
+  const na = a[COUNT]
+  const nb = b[COUNT]
+  const n = na + nb
+  const delta = b[SHIFT] - a[SHIFT] + (b[MEAN] - a[MEAN])
+  const d2 = delta * delta
+  const d3 = d2 * delta
+  const d4 = d2 * d2
+  const m2 = a[M2] + b[M2] + (d2 * na * nb) / n
+  const m3 = a[M3] + b[M3] + (d3 * na * nb * (na - nb)) / (n * n) + (3 * delta * (na * b[M2] - nb * a[M2])) / n
+  const m4 =
+    a[M4] +
+    b[M4] +
+    (d4 * na * nb * (na * na - na * nb + nb * nb)) / (n * n * n) +
+    (6 * d2 * (na * na * b[M2] + nb * nb * a[M2])) / (n * n) +
+    (4 * delta * (na * b[M3] - nb * a[M3])) / n
+  a[MEAN] += (delta * nb) / n
+  a[M2] = m2
+  a[M3] = m3
+  a[M4] = m4
+  a[COUNT] = n
+  a[SUM] += b[SUM]
+  a[MIN] = Math.min(a[MIN], b[MIN])
+  a[MAX] = Math.max(a[MAX], b[MAX])
+}
+
+const MAGIC = [0x48, 0x53, 0x4d, 0x4f] // HSMO
+export const SERIALIZED_LEN = 80
+
+export function serialize(s: Float64Array): Uint8Array {
+  const out = new Uint8Array(SERIALIZED_LEN)
+  out.set(MAGIC)
+  out[4] = 1
+  const dv = new DataView(out.buffer)
+  dv.setBigUint64(8, BigInt(s[COUNT]), true)
+  for (let i = 1; i < FIELDS; i++) dv.setFloat64(16 + 8 * (i - 1), s[i], true)
+  return out
+}
+
+export function deserialize(bytes: Uint8Array): Float64Array {
+  const bad = (why: string) => new RangeError(`not serialized Moments: ${why}`)
+  if (bytes.length !== SERIALIZED_LEN) throw bad(`serialized Moments are ${SERIALIZED_LEN} bytes, got ${bytes.length}`)
+  if (MAGIC.some((m, i) => bytes[i] !== m)) throw bad('missing the HSMO magic')
+  if (bytes[4] !== 1) throw bad(`unsupported Moments format version ${bytes[4]}`)
+  if (bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) throw bad('reserved bytes 5-7 must be zero')
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const count = dv.getBigUint64(8, true)
+  if (count > 2n ** 53n) throw bad(`count ${count} is above 2^53`)
+  const s = new Float64Array(FIELDS)
+  s[COUNT] = Number(count)
+  for (let i = 1; i < FIELDS; i++) s[i] = dv.getFloat64(16 + 8 * (i - 1), true)
+  if (s[COUNT] === 0 && (s[SUM] !== 0 || s[SHIFT] !== 0 || s[MEAN] !== 0 || s[M2] !== 0 || s[M3] !== 0 || s[M4] !== 0)) {
+    throw bad('an empty summary must have zero sum and moments')
+  }
+  return s
+}
