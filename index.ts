@@ -25,3 +25,5 @@ export {
 export type { Summary, Numbers, VarianceOptions, BackendKernels } from './lib/kernels'
 export { HyperLogLog, HLL_NATIVE_BATCH } from './lib/hyperloglog'
 export { Moments, MOMENTS_NATIVE_BATCH } from './lib/moments'
+export { GCounter, PNCounter } from './lib/counters'
+export type { ReplicaOptions } from './lib/counters'

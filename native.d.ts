@@ -17,6 +17,9 @@ export declare function __panicOnPoolForTest(): Promise<void>
 /** CPU features detected at run time (those hotstats looks at). */
 export declare function cpuFeatures(): Array<string>
 
+/** Merge of two serialized GCounters, serialized (per-key maximum). */
+export declare function gcounterMerge(a: Uint8Array, b: Uint8Array): Buffer
+
 /** Adds every byte string to the registers; returns whether any changed. */
 export declare function hllAddBytes(regs: Uint8Array, items: Array<Uint8Array>): boolean
 
@@ -58,6 +61,9 @@ export interface NativeBackend {
 }
 
 export declare function nativeBackends(): Array<NativeBackend>
+
+/** Merge of two serialized PNCounters, serialized. */
+export declare function pncounterMerge(a: Uint8Array, b: Uint8Array): Buffer
 
 /**
  * Chooses the process-wide native backend once ("auto", "scalar", "avx2" or "neon") and returns

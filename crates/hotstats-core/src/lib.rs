@@ -4,6 +4,7 @@
 //! [`kernels`] holds the float64 summary kernels: compensated, SIMD-accelerated and
 //! bit-reproducible across every backend (AVX2, NEON, scalar Rust and the TypeScript port).
 
+pub mod counters;
 pub mod hll;
 pub mod kernels;
 pub mod moments;

@@ -484,3 +484,27 @@ pub fn moments_deserialize(bytes: &[u8]) -> Result<Vec<f64>> {
     moments_into(&m, &mut out);
     Ok(out)
 }
+
+// ---- CRDT counters: merges of serialized states (the JS classes hold the state) ----------
+
+use hotstats_core::counters::{GCounter, PNCounter};
+
+fn counter_error(e: hotstats_core::counters::CounterError) -> Error {
+    Error::new(Status::InvalidArg, format!("not a serialized counter: {e}"))
+}
+
+/// Merge of two serialized GCounters, serialized (per-key maximum).
+#[napi(catch_unwind)]
+pub fn gcounter_merge(a: &[u8], b: &[u8]) -> Result<Buffer> {
+    let mut x = GCounter::deserialize(a).map_err(counter_error)?;
+    x.merge(&GCounter::deserialize(b).map_err(counter_error)?);
+    Ok(x.serialize().into())
+}
+
+/// Merge of two serialized PNCounters, serialized.
+#[napi(catch_unwind)]
+pub fn pncounter_merge(a: &[u8], b: &[u8]) -> Result<Buffer> {
+    let mut x = PNCounter::deserialize(a).map_err(counter_error)?;
+    x.merge(&PNCounter::deserialize(b).map_err(counter_error)?);
+    Ok(x.serialize().into())
+}
