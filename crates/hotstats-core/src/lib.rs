@@ -8,5 +8,6 @@ pub mod counters;
 pub mod hll;
 pub mod kernels;
 pub mod moments;
+pub mod quantile;
 
 pub use kernels::{Backend, BackendError, Kernels, Summary};

@@ -1,0 +1,411 @@
+//! QuantileSketch: DDSketch-style quantiles with a relative-error guarantee.
+//!
+//! Every quantile returned is within `relative_accuracy` (α, default 0.01) of the true value at
+//! that rank (the element at 0-based position floor(q · (count - 1)) of the sorted input), as long
+//! as the buckets involved were not collapsed. Memory is bounded by `max_bins` buckets per sign
+//! (default 2048); when a store needs more, its lowest-magnitude buckets collapse (see
+//! [`store`]), so only the smallest magnitudes lose accuracy: with α = 0.01 and 2048 bins, one
+//! store spans magnitudes over a ratio of about 1e17 before anything collapses.
+//! Magnitudes below the mapping's `min_indexable` (~2.3e-308) count as zero.
+//!
+//! Serialized format (version 1, little endian):
+//! ```text
+//! 'H' 'S' 'Q' 'S' | version u8 = 1 | 0 0 0 | alpha f64 | max_bins u32 | 0 0 0 0 |
+//! count f64 | sum f64 | min f64 | max f64 | zero_count f64 |
+//! positive store: offset i32, len u32, len × f64 counts | negative store: the same
+//! ```
+//! Decoding checks every field (alpha in (0, 1), max_bins >= 1, len <= max_bins, counts finite
+//! and >= 0, count = zero_count + both totals up to rounding, offsets that keep indices in i32,
+//! no trailing bytes) and returns an error otherwise.
+
+pub mod mapping;
+pub mod store;
+
+use core::fmt;
+
+use mapping::Mapping;
+use store::Store;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantileSketch {
+    pub mapping: Mapping,
+    pub positive: Store,
+    pub negative: Store,
+    pub zero_count: f64,
+    pub count: f64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SketchError {
+    Accuracy(f64),
+    MaxBins(u64),
+    Value(f64),
+    Weight(f64),
+    Quantile(f64),
+    MismatchedAccuracy(f64, f64),
+    Format(String),
+}
+
+impl fmt::Display for SketchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SketchError::Accuracy(a) => write!(f, "relativeAccuracy must be in (0, 1), got {a}"),
+            SketchError::MaxBins(m) => {
+                write!(f, "maxBins must be an integer in [1, 2^24], got {m}")
+            }
+            SketchError::Value(v) => write!(f, "values must be finite, got {v}"),
+            SketchError::Weight(w) => write!(f, "count must be finite and > 0, got {w}"),
+            SketchError::Quantile(q) => write!(f, "quantile must be in [0, 1], got {q}"),
+            SketchError::MismatchedAccuracy(a, b) => {
+                write!(f, "cannot merge sketches of relativeAccuracy {a} and {b}")
+            }
+            SketchError::Format(why) => write!(f, "not a serialized QuantileSketch: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for SketchError {}
+
+pub const MAX_BINS_LIMIT: u64 = 1 << 24;
+
+impl QuantileSketch {
+    pub fn new(relative_accuracy: f64, max_bins: u64) -> Result<QuantileSketch, SketchError> {
+        if !(relative_accuracy > 0.0 && relative_accuracy < 1.0) {
+            return Err(SketchError::Accuracy(relative_accuracy));
+        }
+        if !(1..=MAX_BINS_LIMIT).contains(&max_bins) {
+            return Err(SketchError::MaxBins(max_bins));
+        }
+        Ok(QuantileSketch {
+            mapping: Mapping::new(relative_accuracy),
+            positive: Store::new(max_bins as usize),
+            negative: Store::new(max_bins as usize),
+            zero_count: 0.0,
+            count: 0.0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        })
+    }
+
+    /// Adds `v` with weight `w` (both checked first; nothing changes on error).
+    pub fn add(&mut self, v: f64, w: f64) -> Result<(), SketchError> {
+        if !v.is_finite() {
+            return Err(SketchError::Value(v));
+        }
+        if !(w.is_finite() && w > 0.0) {
+            return Err(SketchError::Weight(w));
+        }
+        self.add_unchecked(v, w);
+        Ok(())
+    }
+
+    /// Adds finite values with weight 1; checks them all before adding any.
+    pub fn add_all(&mut self, xs: &[f64]) -> Result<(), SketchError> {
+        if let Some(bad) = xs.iter().find(|v| !v.is_finite()) {
+            return Err(SketchError::Value(*bad));
+        }
+        for &v in xs {
+            self.add_unchecked(v, 1.0);
+        }
+        Ok(())
+    }
+
+    fn add_unchecked(&mut self, v: f64, w: f64) {
+        let a = v.abs();
+        if a < self.mapping.min_indexable {
+            self.zero_count += w;
+        } else if v > 0.0 {
+            self.positive.add(self.mapping.index(a), w);
+        } else {
+            self.negative.add(self.mapping.index(a), w);
+        }
+        self.count += w;
+        self.sum += v * w;
+        if v < self.min {
+            self.min = v;
+        }
+        if v > self.max {
+            self.max = v;
+        }
+    }
+
+    /// The value at quantile `q` in [0, 1], clamped to the exact min and max; NaN when empty.
+    pub fn quantile(&self, q: f64) -> Result<f64, SketchError> {
+        if !(0.0..=1.0).contains(&q) {
+            return Err(SketchError::Quantile(q));
+        }
+        if self.count == 0.0 {
+            return Ok(f64::NAN);
+        }
+        let rank = q * (self.count - 1.0);
+        let neg = self.negative.total;
+        let v = if rank < neg {
+            // Negative values: the largest magnitudes come first.
+            -self
+                .mapping
+                .value(self.negative_key_at_rank(neg - 1.0 - rank))
+        } else if rank < neg + self.zero_count {
+            0.0
+        } else {
+            self.mapping
+                .value(self.positive.key_at_rank(rank - self.zero_count - neg))
+        };
+        Ok(v.max(self.min).min(self.max))
+    }
+
+    fn negative_key_at_rank(&self, rank: f64) -> i32 {
+        self.negative.key_at_rank(rank)
+    }
+
+    /// Estimated fraction of the values that are <= v (bucket representatives compared with v).
+    pub fn rank(&self, v: f64) -> f64 {
+        if self.count == 0.0 {
+            return f64::NAN;
+        }
+        let mut below = 0.0;
+        for (k, c) in self.negative.counts.iter().enumerate() {
+            if -self.mapping.value(self.negative.offset + k as i32) <= v {
+                below += *c;
+            }
+        }
+        if 0.0 <= v {
+            below += self.zero_count;
+        }
+        for (k, c) in self.positive.counts.iter().enumerate() {
+            if self.mapping.value(self.positive.offset + k as i32) <= v {
+                below += *c;
+            }
+        }
+        below / self.count
+    }
+
+    /// Folds `other` in; both must have the same relative accuracy.
+    pub fn merge(&mut self, other: &QuantileSketch) -> Result<(), SketchError> {
+        if self.mapping.relative_accuracy != other.mapping.relative_accuracy {
+            return Err(SketchError::MismatchedAccuracy(
+                self.mapping.relative_accuracy,
+                other.mapping.relative_accuracy,
+            ));
+        }
+        self.positive.merge(&other.positive);
+        self.negative.merge(&other.negative);
+        self.zero_count += other.zero_count;
+        self.count += other.count;
+        self.sum += other.sum;
+        if other.min < self.min {
+            self.min = other.min;
+        }
+        if other.max > self.max {
+            self.max = other.max;
+        }
+        Ok(())
+    }
+
+    pub fn clear(&mut self) {
+        let fresh = QuantileSketch::new(
+            self.mapping.relative_accuracy,
+            self.positive.max_bins as u64,
+        )
+        .expect("valid parameters");
+        *self = fresh;
+    }
+
+    pub fn serialize(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            72 + 8 * (self.positive.counts.len() + self.negative.counts.len()) + 16,
+        );
+        out.extend_from_slice(b"HSQS\x01\0\0\0");
+        out.extend_from_slice(&self.mapping.relative_accuracy.to_le_bytes());
+        out.extend_from_slice(&(self.positive.max_bins as u32).to_le_bytes());
+        out.extend_from_slice(&[0, 0, 0, 0]);
+        for v in [self.count, self.sum, self.min, self.max, self.zero_count] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for s in [&self.positive, &self.negative] {
+            out.extend_from_slice(&s.offset.to_le_bytes());
+            out.extend_from_slice(&(s.counts.len() as u32).to_le_bytes());
+            for c in &s.counts {
+                out.extend_from_slice(&c.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    pub fn deserialize(bytes: &[u8]) -> Result<QuantileSketch, SketchError> {
+        let bad = |why: String| SketchError::Format(why);
+        let mut at = 0usize;
+        let mut take = |n: usize| -> Result<&[u8], SketchError> {
+            let s = bytes
+                .get(at..at + n)
+                .ok_or_else(|| SketchError::Format(format!("truncated at byte {at}")))?;
+            at += n;
+            Ok(s)
+        };
+        let head = take(8)?;
+        if &head[..4] != b"HSQS" {
+            return Err(bad("bad magic".into()));
+        }
+        if head[4] != 1 {
+            return Err(bad(format!("unsupported version {}", head[4])));
+        }
+        if head[5..8] != [0, 0, 0] {
+            return Err(bad("reserved bytes must be zero".into()));
+        }
+        let f = |b: &[u8]| f64::from_le_bytes(b.try_into().expect("8 bytes"));
+        let alpha = f(take(8)?);
+        let max_bins = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as u64;
+        if take(4)? != [0, 0, 0, 0] {
+            return Err(bad("reserved bytes must be zero".into()));
+        }
+        let mut sk = QuantileSketch::new(alpha, max_bins).map_err(|e| bad(e.to_string()))?;
+        sk.count = f(take(8)?);
+        sk.sum = f(take(8)?);
+        sk.min = f(take(8)?);
+        sk.max = f(take(8)?);
+        sk.zero_count = f(take(8)?);
+        for neg in [false, true] {
+            let offset = i32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
+            let len = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes")) as u64;
+            if len > max_bins {
+                return Err(bad(format!(
+                    "store of {len} bins exceeds maxBins {max_bins}"
+                )));
+            }
+            if (offset as i64) + (len as i64) > i32::MAX as i64 {
+                return Err(bad("store indices overflow".into()));
+            }
+            let mut counts = Vec::with_capacity(len as usize);
+            let mut total = 0.0;
+            for _ in 0..len {
+                let c = f(take(8)?);
+                if !(c.is_finite() && c >= 0.0) {
+                    return Err(bad(format!("bin count {c} is not finite and >= 0")));
+                }
+                total += c;
+                counts.push(c);
+            }
+            let store = if neg {
+                &mut sk.negative
+            } else {
+                &mut sk.positive
+            };
+            store.offset = offset;
+            store.counts = counts;
+            store.total = total;
+        }
+        if at != bytes.len() {
+            return Err(bad(format!("trailing bytes from byte {at}")));
+        }
+        let expected = sk.zero_count + sk.positive.total + sk.negative.total;
+        let finite = [sk.count, sk.sum, sk.zero_count]
+            .iter()
+            .all(|v| v.is_finite())
+            && sk.zero_count >= 0.0;
+        if !finite || (sk.count - expected).abs() > 1e-9 * expected.max(1.0) {
+            return Err(bad(format!(
+                "count {} does not match the bins ({expected})",
+                sk.count
+            )));
+        }
+        if sk.count > 0.0 && !(sk.min.is_finite() && sk.max.is_finite() && sk.min <= sk.max) {
+            return Err(bad("min/max are not finite and ordered".into()));
+        }
+        if sk.count == 0.0 && (sk.min != f64::INFINITY || sk.max != f64::NEG_INFINITY) {
+            return Err(bad(
+                "an empty sketch must have min = +Infinity and max = -Infinity".into(),
+            ));
+        }
+        Ok(sk)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_quantiles(xs: &mut [f64], sk: &QuantileSketch, alpha: f64) {
+        xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        for q in [0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0] {
+            let truth = xs[(q * (xs.len() - 1) as f64).floor() as usize];
+            let got = sk.quantile(q).unwrap();
+            assert!(
+                (got - truth).abs() <= alpha * truth.abs() * (1.0 + 1e-12),
+                "q={q}: {got} vs {truth}"
+            );
+        }
+    }
+
+    #[test]
+    fn relative_error_on_heavy_tails_negatives_and_zeros() {
+        let mut seed = 11u64;
+        let mut u = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let mut xs: Vec<f64> = Vec::new();
+        for i in 0..50_000 {
+            let v = match i % 5 {
+                0 => (3.0 * (u() - 0.5) * 4.0).exp(), // lognormal-ish
+                1 => 1.0 / u().powf(1.0 / 1.5),       // Pareto(1.5)
+                2 => -(u() * 1e3),                    // negatives
+                3 => 0.0,                             // zeros
+                _ => 10f64.powf(-9.0 + 21.0 * u()),   // 1e-9 .. 1e12
+            };
+            xs.push(v);
+        }
+        let mut sk = QuantileSketch::new(0.01, 2048).unwrap();
+        sk.add_all(&xs).unwrap();
+        check_quantiles(&mut xs, &sk, 0.01);
+        // Merge of halves equals the whole (same bins, counts are integers).
+        let mut a = QuantileSketch::new(0.01, 2048).unwrap();
+        let mut b = QuantileSketch::new(0.01, 2048).unwrap();
+        a.add_all(&xs[..20_000]).unwrap();
+        b.add_all(&xs[20_000..]).unwrap();
+        a.merge(&b).unwrap();
+        for q in [0.0, 0.3, 0.5, 0.99, 1.0] {
+            assert_eq!(a.quantile(q).unwrap(), sk.quantile(q).unwrap());
+        }
+        let bytes = sk.serialize();
+        assert_eq!(QuantileSketch::deserialize(&bytes).unwrap(), sk);
+        for cut in [0, 7, 8, 20, bytes.len() - 1] {
+            assert!(QuantileSketch::deserialize(&bytes[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn collapsing_loses_only_the_low_end() {
+        let mut sk = QuantileSketch::new(0.01, 64).unwrap();
+        let xs: Vec<f64> = (0..2000).map(|i| 1.01f64.powi(i)).collect();
+        sk.add_all(&xs).unwrap();
+        assert!(sk.positive.counts.len() <= 64);
+        let mut sorted = xs.clone();
+        sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        // High quantiles stay accurate.
+        for q in [0.99, 0.999, 1.0] {
+            let truth = sorted[(q * 1999.0) as usize];
+            let got = sk.quantile(q).unwrap();
+            assert!((got - truth).abs() <= 0.01 * truth * 1.000001, "q={q}");
+        }
+    }
+
+    #[test]
+    fn bad_input() {
+        assert!(QuantileSketch::new(0.0, 10).is_err());
+        assert!(QuantileSketch::new(0.01, 0).is_err());
+        let mut sk = QuantileSketch::new(0.01, 10).unwrap();
+        assert!(sk.add(f64::NAN, 1.0).is_err());
+        assert!(sk.add(1.0, -1.0).is_err());
+        assert!(sk.add_all(&[1.0, f64::INFINITY]).is_err());
+        assert_eq!(sk.count, 0.0);
+        assert!(sk.quantile(1.5).is_err());
+        assert!(sk.quantile(0.5).unwrap().is_nan());
+        let other = QuantileSketch::new(0.02, 10).unwrap();
+        assert!(sk.merge(&other).is_err());
+    }
+}
