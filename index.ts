@@ -26,4 +26,6 @@ export type { Summary, Numbers, VarianceOptions, BackendKernels } from './lib/ke
 export { HyperLogLog, HLL_NATIVE_BATCH } from './lib/hyperloglog'
 export { Moments, MOMENTS_NATIVE_BATCH } from './lib/moments'
 export { GCounter, PNCounter } from './lib/counters'
+export { QuantileSketch, QUANTILE_STAGING } from './lib/quantile'
+export type { QuantileSketchOptions } from './lib/quantile'
 export type { ReplicaOptions } from './lib/counters'

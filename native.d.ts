@@ -8,6 +8,26 @@ export declare function min(x: Float64Array, backend?: number | undefined): numb
 /** Maximum with Math.max semantics; NaN for an empty array. */
 export declare function max(x: Float64Array, backend?: number | undefined): number
 
+/**
+ * The native state of a QuantileSketch (the TS class `QuantileSketch` stages values and
+ * calls this in batches).
+ */
+export declare class NativeQuantileSketch {
+  constructor(relativeAccuracy: number, maxBins: number)
+  /** Adds every value with weight 1 (all checked first). */
+  addMany(x: Float64Array): void
+  addWeighted(v: number, w: number): void
+  quantile(q: number): number
+  quantiles(qs: Float64Array): Array<number>
+  rank(v: number): number
+  /** [count, sum, min, max] */
+  stats(): Array<number>
+  merge(other: NativeQuantileSketch): void
+  clear(): void
+  serialize(): Buffer
+  static deserialize(bytes: Uint8Array): NativeQuantileSketch
+}
+
 /** Test-only: panics inside Rust, to prove the panic becomes a JS Error and the process goes on. */
 export declare function __panicForTest(message: string): void
 

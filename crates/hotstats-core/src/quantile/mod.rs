@@ -5,7 +5,7 @@
 //! as the buckets involved were not collapsed. Memory is bounded by `max_bins` buckets per sign
 //! (default 2048); when a store needs more, its lowest-magnitude buckets collapse (see
 //! [`store`]), so only the smallest magnitudes lose accuracy: with α = 0.01 and 2048 bins, one
-//! store spans magnitudes over a ratio of about 1e17 before anything collapses.
+//! store spans magnitudes over a ratio of about 6e17 before anything collapses.
 //! Magnitudes below the mapping's `min_indexable` (~2.3e-308) count as zero.
 //!
 //! Serialized format (version 1, little endian):
@@ -133,7 +133,8 @@ impl QuantileSketch {
         }
     }
 
-    /// The value at quantile `q` in [0, 1], clamped to the exact min and max; NaN when empty.
+    /// The value at quantile `q` in [0, 1], clamped to the exact min and max (q = 0 and q = 1
+    /// return them); NaN when empty.
     pub fn quantile(&self, q: f64) -> Result<f64, SketchError> {
         if !(0.0..=1.0).contains(&q) {
             return Err(SketchError::Quantile(q));
@@ -141,24 +142,30 @@ impl QuantileSketch {
         if self.count == 0.0 {
             return Ok(f64::NAN);
         }
+        // The extremes are tracked exactly.
+        if q == 0.0 {
+            return Ok(self.min);
+        }
+        if q == 1.0 {
+            return Ok(self.max);
+        }
         let rank = q * (self.count - 1.0);
         let neg = self.negative.total;
         let v = if rank < neg {
-            // Negative values: the largest magnitudes come first.
+            // Negative values: the element at sorted position floor(rank) is the one at position
+            // neg - 1 - floor(rank) counting magnitudes upward.
             -self
                 .mapping
-                .value(self.negative_key_at_rank(neg - 1.0 - rank))
+                .value(self.negative.key_at_rank(neg - 1.0 - rank.floor()))
         } else if rank < neg + self.zero_count {
             0.0
         } else {
             self.mapping
                 .value(self.positive.key_at_rank(rank - self.zero_count - neg))
         };
-        Ok(v.max(self.min).min(self.max))
-    }
-
-    fn negative_key_at_rank(&self, rank: f64) -> i32 {
-        self.negative.key_at_rank(rank)
+        // Clamp with plain comparisons (f64::max/min leave the sign of equal zeros unspecified).
+        let v = if v < self.min { self.min } else { v };
+        Ok(if v > self.max { self.max } else { v })
     }
 
     /// Estimated fraction of the values that are <= v (bucket representatives compared with v).

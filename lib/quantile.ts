@@ -1,0 +1,208 @@
+/**
+ * QuantileSketch: quantiles with a relative-error guarantee (DDSketch). Every quantile returned
+ * is within `relativeAccuracy` (default 0.01) of the true value at that rank, the element at
+ * 0-based position floor(q · (count - 1)) of the sorted input. Memory is bounded by `maxBins`
+ * buckets per sign (default 2048); past that the lowest-magnitude buckets collapse, so the
+ * smallest magnitudes lose accuracy first and the tail (p99, max) stays exact to α.
+ *
+ * `add(v)` is a typed-array store into a staging buffer; batches cross to Rust in one call when
+ * the buffer fills and before every read, so reads are exact. The JS backend runs the same
+ * algorithm with the same bits.
+ */
+import { native } from './backend'
+import { JsQuantileSketch } from './js/quantile'
+import { toFloat64Array, type Numbers } from './kernels'
+import type { NativeQuantileSketch } from '../native'
+
+export interface QuantileSketchOptions {
+  /** α in (0, 1): each returned quantile is within α × the true value. Default 0.01. */
+  relativeAccuracy?: number
+  /** Buckets per sign, 1..2^24. Default 2048. */
+  maxBins?: number
+}
+
+/** Values staged in JS before one native call (one Node-API call per batch, not per value). */
+export const QUANTILE_STAGING = 1024
+
+interface Backend {
+  addMany(x: Float64Array): void
+  addWeighted(v: number, w: number): void
+  quantile(q: number): number
+  rank(v: number): number
+  stats(): [number, number, number, number]
+  merge(other: Backend): void
+  clear(): void
+  serialize(): Uint8Array
+}
+
+function jsBackend(sk: JsQuantileSketch): Backend {
+  return {
+    addMany: (x) => sk.addMany(x),
+    addWeighted: (v, w) => sk.addUnchecked(v, w),
+    quantile: (q) => sk.quantile(q),
+    rank: (v) => sk.rank(v),
+    stats: () => [sk.count, sk.sum, sk.min, sk.max],
+    merge: (o) => sk.merge((o as unknown as { sk: JsQuantileSketch }).sk),
+    clear: () => {
+      const fresh = new JsQuantileSketch(sk.mapping.relativeAccuracy, sk.maxBins)
+      Object.assign(sk, fresh)
+    },
+    serialize: () => sk.serialize(),
+    ...({ sk } as object),
+  } as Backend
+}
+
+function nativeBackend(n: NativeQuantileSketch): Backend {
+  return {
+    addMany: (x) => n.addMany(x),
+    addWeighted: (v, w) => n.addWeighted(v, w),
+    quantile: (q) => n.quantile(q),
+    rank: (v) => n.rank(v),
+    stats: () => n.stats() as [number, number, number, number],
+    merge: (o) => n.merge((o as unknown as { n: NativeQuantileSketch }).n),
+    clear: () => n.clear(),
+    serialize: () => new Uint8Array(n.serialize()),
+    ...({ n } as object),
+  } as Backend
+}
+
+function makeBackend(relativeAccuracy: number, maxBins: number): Backend {
+  return native ? nativeBackend(new native.NativeQuantileSketch(relativeAccuracy, maxBins)) : jsBackend(new JsQuantileSketch(relativeAccuracy, maxBins))
+}
+
+export class QuantileSketch {
+  readonly relativeAccuracy: number
+  readonly maxBins: number
+  private backend: Backend
+  private readonly staging = new Float64Array(QUANTILE_STAGING)
+  private staged = 0
+
+  constructor(options: QuantileSketchOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
+    const { relativeAccuracy = 0.01, maxBins = 2048 } = options
+    if (typeof relativeAccuracy !== 'number' || !(relativeAccuracy > 0 && relativeAccuracy < 1)) {
+      throw new RangeError(`options.relativeAccuracy must be a number in (0, 1), got ${relativeAccuracy}`)
+    }
+    if (!Number.isInteger(maxBins) || maxBins < 1 || maxBins > 2 ** 24) {
+      throw new RangeError(`options.maxBins must be an integer in [1, 2^24], got ${maxBins}`)
+    }
+    this.relativeAccuracy = relativeAccuracy
+    this.maxBins = maxBins
+    this.backend = makeBackend(relativeAccuracy, maxBins)
+  }
+
+  /** Sends staged values to the backend (reads do this first). */
+  flush(): this {
+    if (this.staged > 0) {
+      this.backend.addMany(this.staging.subarray(0, this.staged))
+      this.staged = 0
+    }
+    return this
+  }
+
+  /** Records v (finite), with an optional weight `count` > 0 (default 1). */
+  add(v: number, count?: number): this {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`v must be a finite number, got ${v}`)
+    if (count === undefined || count === 1) {
+      this.staging[this.staged++] = v
+      if (this.staged === QUANTILE_STAGING) this.flush()
+      return this
+    }
+    if (typeof count !== 'number' || !Number.isFinite(count) || !(count > 0)) throw new RangeError(`count must be a finite number > 0, got ${count}`)
+    this.flush()
+    this.backend.addWeighted(v, count)
+    return this
+  }
+
+  /** Records every value (all checked first: one non-finite value and nothing is added). */
+  addMany(values: Numbers): this {
+    const a = toFloat64Array(values, 'values')
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new RangeError(`values[${i}] must be finite, got ${a[i]}`)
+    this.flush()
+    this.backend.addMany(a)
+    return this
+  }
+
+  private checkQ(q: number, name: string): void {
+    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw new RangeError(`${name} must be a number in [0, 1], got ${q}`)
+  }
+
+  /** The value at quantile q in [0, 1] (within α of the true one); NaN when empty. */
+  quantile(q: number): number {
+    this.checkQ(q, 'q')
+    this.flush()
+    return this.backend.quantile(q)
+  }
+
+  quantiles(qs: readonly number[]): number[] {
+    if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers')
+    qs.forEach((q, i) => this.checkQ(q, `qs[${i}]`))
+    this.flush()
+    return qs.map((q) => this.backend.quantile(q))
+  }
+
+  /** Estimated fraction of the recorded values that are <= v; NaN when empty. */
+  rank(v: number): number {
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new RangeError(`v must be a number, got ${v}`)
+    this.flush()
+    return this.backend.rank(v)
+  }
+
+  private stats(): [number, number, number, number] {
+    this.flush()
+    return this.backend.stats()
+  }
+  get count(): number {
+    return this.stats()[0]
+  }
+  get sum(): number {
+    return this.stats()[1]
+  }
+  /** Exact; NaN when empty. */
+  get min(): number {
+    const [c, , m] = this.stats()
+    return c === 0 ? NaN : m
+  }
+  /** Exact; NaN when empty. */
+  get max(): number {
+    const [c, , , m] = this.stats()
+    return c === 0 ? NaN : m
+  }
+  get mean(): number {
+    const [c, s] = this.stats()
+    return c === 0 ? NaN : s / c
+  }
+
+  /** Folds another sketch in; a different relativeAccuracy is an error (nothing changes). */
+  merge(other: QuantileSketch): this {
+    if (!(other instanceof QuantileSketch)) throw new TypeError('other must be a QuantileSketch')
+    if (other.relativeAccuracy !== this.relativeAccuracy) {
+      throw new RangeError(`cannot merge sketches of relativeAccuracy ${this.relativeAccuracy} and ${other.relativeAccuracy}`)
+    }
+    other.flush()
+    this.flush()
+    this.backend.merge(other.backend)
+    return this
+  }
+
+  clear(): this {
+    this.staged = 0
+    this.backend.clear()
+    return this
+  }
+
+  /** Versioned bytes (magic HSQS v1; see crates/hotstats-core/src/quantile/mod.rs). */
+  serialize(): Uint8Array {
+    this.flush()
+    return this.backend.serialize()
+  }
+
+  /** From serialize() bytes; bad bytes are a RangeError. */
+  static deserialize(bytes: Uint8Array): QuantileSketch {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (or Buffer)')
+    const js = JsQuantileSketch.deserialize(bytes) // validates; the JS decoder mirrors the Rust one
+    const sk = new QuantileSketch({ relativeAccuracy: js.mapping.relativeAccuracy, maxBins: js.maxBins })
+    sk.backend = native ? nativeBackend(native.NativeQuantileSketch.deserialize(bytes)) : jsBackend(js)
+    return sk
+  }
+}
