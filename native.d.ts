@@ -43,8 +43,12 @@ export declare function gcounterMerge(a: Uint8Array, b: Uint8Array): Buffer
 /** Adds every byte string to the registers; returns whether any changed. */
 export declare function hllAddBytes(regs: Uint8Array, items: Array<Uint8Array>): boolean
 
-/** Adds every string (hashed as its UTF-8 bytes) to the registers; returns whether any changed. */
-export declare function hllAddStrings(regs: Uint8Array, items: Array<string>): boolean
+/**
+ * Adds every string (hashed as its UTF-8 bytes) to the registers; returns whether any changed.
+ * Each string is copied into one reused buffer with `napi_get_value_string_utf8` (no
+ * allocation per element). A non-string element is a TypeError and nothing is added.
+ */
+export declare function hllAddStrings(regs: Uint8Array, items: unknown[]): boolean
 
 /** Redis's cardinality estimate of the registers. */
 export declare function hllCount(regs: Uint8Array): number

@@ -51,8 +51,54 @@ function mul64(ah: number, al: number, bh: number, bl: number): void {
   rLo = ((c16 << 16) | c00) >>> 0
 }
 
-/** MurmurHash64A with Redis's HLL seed; the hash is left in rHi:rLo. */
-function murmur(data: Uint8Array): void {
+/** MurmurHash64A with Redis's HLL seed over bytes, or over an ASCII string's char codes (which
+ * are its UTF-8 bytes); the hash is left in rHi:rLo. */
+function murmur(data: Uint8Array | string): void {
+  if (typeof data === 'string') murmurAscii(data)
+  else murmurBytes(data)
+}
+
+function murmurAscii(str: string): void {
+  const len = str.length
+  mul64(Math.floor(len / 2 ** 32) >>> 0, len >>> 0, M_HI, M_LO)
+  let hHi = rHi
+  let hLo = (rLo ^ SEED_LO) >>> 0
+  const end = len - (len & 7)
+  for (let i = 0; i < end; i += 8) {
+    let kLo = (str.charCodeAt(i) | (str.charCodeAt(i + 1) << 8) | (str.charCodeAt(i + 2) << 16) | (str.charCodeAt(i + 3) << 24)) >>> 0
+    let kHi = (str.charCodeAt(i + 4) | (str.charCodeAt(i + 5) << 8) | (str.charCodeAt(i + 6) << 16) | (str.charCodeAt(i + 7) << 24)) >>> 0
+    mul64(kHi, kLo, M_HI, M_LO)
+    kHi = rHi
+    kLo = rLo
+    kLo = (kLo ^ (kHi >>> 15)) >>> 0
+    mul64(kHi, kLo, M_HI, M_LO)
+    hHi = (hHi ^ rHi) >>> 0
+    hLo = (hLo ^ rLo) >>> 0
+    mul64(hHi, hLo, M_HI, M_LO)
+    hHi = rHi
+    hLo = rLo
+  }
+  const t = len & 7
+  if (t > 0) {
+    for (let j = t - 1; j >= 0; j--) {
+      const byte = str.charCodeAt(end + j)
+      if (j >= 4) hHi = (hHi ^ (byte << (8 * (j - 4)))) >>> 0
+      else hLo = (hLo ^ (byte << (8 * j))) >>> 0
+    }
+    mul64(hHi, hLo, M_HI, M_LO)
+    hHi = rHi
+    hLo = rLo
+  }
+  hLo = (hLo ^ (hHi >>> 15)) >>> 0
+  mul64(hHi, hLo, M_HI, M_LO)
+  hHi = rHi
+  hLo = rLo
+  hLo = (hLo ^ (hHi >>> 15)) >>> 0
+  rHi = hHi
+  rLo = hLo
+}
+
+function murmurBytes(data: Uint8Array): void {
   const len = data.length
   // h = seed ^ (len * m)
   mul64(Math.floor(len / 2 ** 32) >>> 0, len >>> 0, M_HI, M_LO)
@@ -101,8 +147,8 @@ export function murmur64a(data: Uint8Array): bigint {
 
 const ctz32 = (x: number) => 31 - Math.clz32(x & -x)
 
-/** Adds one element's bytes to the registers; true if a register changed. */
-export function addBytes(registers: Uint8Array, data: Uint8Array): boolean {
+/** Adds one element (bytes, or an ASCII string's bytes) to the registers; true if one changed. */
+function addHashed(registers: Uint8Array, data: Uint8Array | string): boolean {
   murmur(data)
   const index = rLo & (REGISTERS - 1)
   // Run of zeros in hash bits 14..63, plus one; the sentinel at bit 64 caps it at 51.
@@ -115,10 +161,20 @@ export function addBytes(registers: Uint8Array, data: Uint8Array): boolean {
   return false
 }
 
+export function addBytes(registers: Uint8Array, data: Uint8Array): boolean {
+  return addHashed(registers, data)
+}
+
 const encoder = new TextEncoder()
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+/** A string is hashed as its UTF-8 bytes; ASCII strings without encoding them first. */
 export function addString(registers: Uint8Array, s: string): boolean {
-  return addBytes(registers, encoder.encode(s))
+  return addHashed(registers, isAscii(s) ? s : encoder.encode(s))
 }
 
 export function merge(into: Uint8Array, other: Uint8Array): void {

@@ -64,16 +64,26 @@ impl Mapping {
     }
 
     /// Approximation of log2(x) for normal positive x (exact at powers of two).
+    #[inline]
     fn approx_log2(x: f64) -> f64 {
         let bits = x.to_bits();
-        let e = ((bits >> 52) & 0x7ff) as i64 - 1023;
+        let e = ((bits >> 52) & 0x7ff) as i32 - 1023;
         let s = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000) - 1.0;
         ((A * s + B) * s + C) * s + e as f64
     }
 
     /// Bucket of a positive magnitude `>= min_indexable`.
+    #[inline]
     pub fn index(&self, v: f64) -> i32 {
-        (Self::approx_log2(v) * self.multiplier).floor() as i32
+        let y = Self::approx_log2(v) * self.multiplier;
+        // floor without a libm call (x86_64's baseline has no roundsd): truncate, then step down
+        // for negative non-integers. |y| < 2^31 for every normal v and accuracy >= 1e-6.
+        let t = y as i32;
+        if (t as f64) > y {
+            t - 1
+        } else {
+            t
+        }
     }
 
     /// Representative value of bucket `i` (its lower bound times 1 + accuracy).

@@ -39,8 +39,20 @@ impl Store {
     }
 
     /// Adds `w` to bucket `i`, widening or collapsing the window as needed.
+    #[inline]
     pub fn add(&mut self, i: i32, w: f64) {
         self.total += w;
+        // Fast path: inside the current window.
+        let k = i.wrapping_sub(self.offset) as u32 as usize;
+        if k < self.counts.len() {
+            self.counts[k] += w;
+            return;
+        }
+        self.add_outside(i, w);
+    }
+
+    #[cold]
+    fn add_outside(&mut self, i: i32, w: f64) {
         let Some(top) = self.top() else {
             self.offset = i;
             self.counts.push(w);
