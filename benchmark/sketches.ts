@@ -102,8 +102,11 @@ async function main() {
   const hll = await nsPerValue('HyperLogLog, 100k short strings', [
     ['hotstats HyperLogLog.addMany', () => { sink += new HyperLogLog().addMany(strings).count() }],
     ['hotstats HyperLogLog.add loop', () => { const h = new HyperLogLog(); for (const s of strings) h.add(s); sink += h.count() }],
-    ['bloom-filters HyperLogLog.update', () => { const h = new BfHyperLogLog(16384); for (const s of strings) h.update(s); sink += h.count() }],
   ], strings.length)
+  // bloom-filters' HyperLogLog is ~100× slower: a smaller input keeps the run short (ns/string is comparable).
+  const fewer = strings.slice(0, 2000)
+  const bf = await b.suite('bloom-filters HyperLogLog, 2k strings', b.add('bloom-filters HyperLogLog.update', () => { const h = new BfHyperLogLog(16384); for (const s of fewer) h.update(s); sink += h.count() }, { minSamples: 5, maxTime: 1 }), b.cycle())
+  hll['bloom-filters HyperLogLog.update'] = (bf.results[0].details.median * 1e9) / fewer.length
   const redisNs = await redisPfadd(strings)
 
   // Memory per sketch holding 100k lognormal values (serialized or heap bytes, as labelled).
@@ -125,13 +128,13 @@ async function main() {
   rows.push('', `Memory, 100k lognormal values at α = 0.01: hotstats serialized ${oursBytes} bytes; @datadog/sketches-js protobuf ${ddBytes} bytes; HyperLogLog: 16384 bytes of registers (Redis dense: 12304).`)
 
   const targets = [
-    ['per-value add ≥ 4× faster than @datadog/sketches-js', add['@datadog/sketches-js accept'] / oursAdd, 4],
-    ['per-value add ≥ 100× faster than prom-client Summary.observe', add['prom-client Summary.observe'] / oursAdd, 100],
-    ['addMany over 1M ≥ 100M values/s', 1e3 / many['hotstats QuantileSketch.addMany'], 100],
-    ['HyperLogLog addMany ≥ 20M short strings/s', 1e3 / hll['hotstats HyperLogLog.addMany'], 20],
+    ['per-value add ≥ 4× faster than @datadog/sketches-js', add['@datadog/sketches-js accept'] / oursAdd, 4, '×'],
+    ['per-value add ≥ 100× faster than prom-client Summary.observe', add['prom-client Summary.observe'] / oursAdd, 100, '×'],
+    ['addMany over 1M ≥ 100M values/s', 1e3 / many['hotstats QuantileSketch.addMany'], 100, 'M/s'],
+    ['HyperLogLog addMany ≥ 20M short strings/s', 1e3 / hll['hotstats HyperLogLog.addMany'], 20, 'M/s'],
   ] as const
   rows.push('', '| target | measured | met |', '|---|---|---|')
-  for (const [name, v, want] of targets) rows.push(`| ${name} | ${v.toFixed(1)}${name.includes('/s') ? 'M/s' : '×'} | ${v >= want ? 'yes' : 'no'} |`)
+  for (const [name, v, want, unit] of targets) rows.push(`| ${name} | ${v.toFixed(1)}${unit} | ${v >= want ? 'yes' : 'no'} |`)
   const md = [`Backend ${backend()}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}. Medians of benny samples.`, '', ...rows, ''].join('\n')
   console.log('\n' + md)
   const dir = join(__dirname, 'results')
