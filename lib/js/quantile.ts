@@ -63,8 +63,12 @@ export class Mapping {
       s -= p / dp
     }
     s = s < 0 ? 0 : s > 1 ? 1 : s
-    const half = Math.trunc(exponent / 2)
-    return (1 + s) * pow2(half) * pow2(exponent - half) * (1 + this.relativeAccuracy)
+    // As mapping::value: clamp, then three normal-range powers of two.
+    const e = Math.min(Math.max(exponent, -2100), 2100)
+    const p1 = Math.min(Math.max(e, -1022), 1023)
+    const p2 = Math.min(Math.max(e - p1, -1022), 1023)
+    const p3 = e - p1 - p2
+    return (1 + s) * pow2(p1) * pow2(p2) * pow2(p3) * (1 + this.relativeAccuracy)
   }
 }
 

@@ -99,10 +99,13 @@ impl Mapping {
             s -= p / dp;
         }
         let s = s.clamp(0.0, 1.0);
-        let e = exponent as i32;
-        // Split the power of two so neither factor leaves the normal range.
-        let half = e / 2;
-        (1.0 + s) * pow2(half) * pow2(e - half) * (1.0 + self.relative_accuracy)
+        // Any i32 index must work (indices come from deserialized bytes too): past ±2100 the
+        // result is 0 or Infinity anyway; below that, three normal-range powers of two.
+        let e = exponent.clamp(-2100.0, 2100.0) as i32;
+        let p1 = e.clamp(-1022, 1023);
+        let p2 = (e - p1).clamp(-1022, 1023);
+        let p3 = e - p1 - p2;
+        (1.0 + s) * pow2(p1) * pow2(p2) * pow2(p3) * (1.0 + self.relative_accuracy)
     }
 }
 

@@ -207,7 +207,11 @@ impl QuantileSketch {
         }
         let mut below = 0.0;
         for (k, c) in self.negative.counts.iter().enumerate() {
-            if -self.mapping.value(self.negative.offset + k as i32) <= v {
+            if -self
+                .mapping
+                .value((self.negative.offset as i64 + k as i64) as i32)
+                <= v
+            {
                 below += *c;
             }
         }
@@ -215,7 +219,11 @@ impl QuantileSketch {
             below += self.zero_count;
         }
         for (k, c) in self.positive.counts.iter().enumerate() {
-            if self.mapping.value(self.positive.offset + k as i32) <= v {
+            if self
+                .mapping
+                .value((self.positive.offset as i64 + k as i64) as i32)
+                <= v
+            {
                 below += *c;
             }
         }

@@ -34,7 +34,9 @@ impl Store {
         if self.counts.is_empty() {
             None
         } else {
-            Some(self.offset + self.counts.len() as i32 - 1)
+            // offset + len - 1 <= i32::MAX: deserialization checks it, and growth never passes
+            // an index that was itself an i32.
+            Some((self.offset as i64 + self.counts.len() as i64 - 1) as i32)
         }
     }
 
@@ -53,40 +55,37 @@ impl Store {
 
     #[cold]
     fn add_outside(&mut self, i: i32, w: f64) {
+        // i64 arithmetic: offsets and indices may be anywhere in i32 (deserialized, merged).
+        let max_bins = self.max_bins as i64;
+        let (i, offset) = (i as i64, self.offset as i64);
         let Some(top) = self.top() else {
-            self.offset = i;
+            self.offset = i as i32;
             self.counts.push(w);
             return;
         };
+        let top = top as i64;
         if i > top {
             // Grow upward; collapse the lowest buckets if the window gets too wide.
-            let new_len = (i - self.offset) as usize + 1;
-            if new_len > self.max_bins {
-                let new_offset = i - self.max_bins as i32 + 1;
-                self.collapse_below(new_offset);
+            if i - offset + 1 > max_bins {
+                self.collapse_below((i - max_bins + 1) as i32);
             }
-            let len = (i - self.offset) as usize + 1;
+            let len = (i - self.offset as i64) as usize + 1;
             self.counts.resize(len, 0.0);
-            let k = (i - self.offset) as usize;
-            self.counts[k] += w;
-        } else if i >= self.offset {
-            let k = (i - self.offset) as usize;
-            self.counts[k] += w;
+            self.counts[len - 1] += w;
+        } else if i >= offset {
+            self.counts[(i - offset) as usize] += w;
+        } else if top - i < max_bins {
+            // Below the window with room left: extend downward.
+            let grow = (offset - i) as usize;
+            let mut counts = vec![0.0; grow];
+            counts.extend_from_slice(&self.counts);
+            self.counts = counts;
+            self.offset = i as i32;
+            self.counts[0] += w;
         } else {
-            // Below the window: extend downward if room remains, else into the lowest bucket.
-            let width = (top - i) as usize + 1;
-            if width <= self.max_bins {
-                let grow = (self.offset - i) as usize;
-                let mut counts = vec![0.0; grow];
-                counts.extend_from_slice(&self.counts);
-                self.counts = counts;
-                self.offset = i;
-                self.counts[0] += w;
-            } else {
-                let new_offset = top - self.max_bins as i32 + 1;
-                self.collapse_below(new_offset);
-                self.counts[0] += w;
-            }
+            // Below a full window: into the lowest bucket that stays.
+            self.collapse_below((top - max_bins + 1) as i32);
+            self.counts[0] += w;
         }
     }
 
@@ -95,7 +94,7 @@ impl Store {
         if new_offset <= self.offset {
             return;
         }
-        let cut = ((new_offset - self.offset) as usize).min(self.counts.len());
+        let cut = ((new_offset as i64 - self.offset as i64) as usize).min(self.counts.len());
         let mut folded = 0.0;
         for c in &self.counts[..cut] {
             folded += *c;
@@ -116,7 +115,7 @@ impl Store {
         for (k, c) in self.counts.iter().enumerate() {
             cum += *c;
             if cum > rank {
-                return self.offset + k as i32;
+                return (self.offset as i64 + k as i64) as i32;
             }
         }
         self.top().unwrap_or(0)
@@ -126,7 +125,7 @@ impl Store {
     pub fn merge(&mut self, other: &Store) {
         for (k, c) in other.counts.iter().enumerate() {
             if *c != 0.0 {
-                self.add(other.offset + k as i32, *c);
+                self.add((other.offset as i64 + k as i64) as i32, *c);
             }
         }
     }

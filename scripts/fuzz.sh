@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target (one per binary format) for FUZZ_SECONDS each (default 60) on the
+# committed corpora in fuzz/corpus/. cargo-fuzz runs on stable here through RUSTC_BOOTSTRAP and
+# without a sanitizer (-s none): every decoder is safe Rust, and the targets assert round trips.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+SECONDS_EACH="${FUZZ_SECONDS:-60}"
+for t in hll_redis moments counters quantile; do
+  echo "== fuzz $t (${SECONDS_EACH}s)"
+  # A scratch copy of the corpus: new inputs found in CI are not written into the checkout.
+  work="$(mktemp -d)"
+  cp -r "corpus/$t/." "$work/"
+  log="$work.log"
+  if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" -s none "$work" -- -max_total_time="$SECONDS_EACH" >"$log" 2>&1; then
+    tail -60 "$log"
+    echo "fuzz target $t failed"
+    exit 1
+  fi
+  grep -E "^Done" "$log" || tail -5 "$log"
+  rm -rf "$work" "$log"
+done
+echo "fuzzing: 4 targets passed"
