@@ -97,6 +97,15 @@ export class HyperLogLog {
     return HyperLogLog.fromRedis(bytes)
   }
 
+  /** From unpacked registers (16384 values of 0..51), copied. */
+  static fromRegisters(registers: Uint8Array): HyperLogLog {
+    if (!(registers instanceof Uint8Array) || registers.length !== js.REGISTERS) throw new TypeError(`registers must be a Uint8Array of ${js.REGISTERS}`)
+    for (let i = 0; i < registers.length; i++) if (registers[i] > js.MAX_VALUE) throw new RangeError(`register ${i} is ${registers[i]}, above ${js.MAX_VALUE}`)
+    const h = new HyperLogLog()
+    h.registers.set(registers)
+    return h
+  }
+
   /** A copy of the registers (for tests and inspection). */
   registersCopy(): Uint8Array {
     return this.registers.slice()

@@ -147,6 +147,16 @@ export function murmur64a(data: Uint8Array): bigint {
 
 const ctz32 = (x: number) => 31 - Math.clz32(x & -x)
 
+/** The register an element goes to and the value it proposes (Redis's hllPatLen), packed as
+ * index * 64 + value. */
+export function pattern(data: Uint8Array | string): number {
+  murmur(typeof data === 'string' && !isAscii(data) ? encoder.encode(data) : data)
+  const index = rLo & (REGISTERS - 1)
+  const low = rLo >>> P
+  const count = low !== 0 ? ctz32(low) + 1 : rHi !== 0 ? 18 + ctz32(rHi) + 1 : MAX_VALUE
+  return index * 64 + count
+}
+
 /** Adds one element (bytes, or an ASCII string's bytes) to the registers; true if one changed. */
 function addHashed(registers: Uint8Array, data: Uint8Array | string): boolean {
   murmur(data)
@@ -214,6 +224,11 @@ const ALPHA_INF = 0.7213475204444817
 export function estimate(registers: Uint8Array): number {
   const hist = new Float64Array(64)
   for (let i = 0; i < REGISTERS; i++) hist[registers[i] & 63]++
+  return estimateFromHistogram(hist)
+}
+
+/** The estimate from a register histogram (hist[v] = number of registers equal to v). */
+export function estimateFromHistogram(hist: Float64Array): number {
   const m = REGISTERS
   const q = 64 - P
   let z = m * tau((m - hist[q + 1]) / m)
