@@ -44,6 +44,13 @@ export declare function gcounterMerge(a: Uint8Array, b: Uint8Array): Buffer
 export declare function hllAddBytes(regs: Uint8Array, items: Array<Uint8Array>): boolean
 
 /**
+ * Adds elements packed back to back in `bytes`, element i being the next `lengths[i]` bytes
+ * (the TS class packs strings as UTF-8 this way: one call, no per-element Node-API work).
+ * Lengths that overrun `bytes` are an error and nothing is added.
+ */
+export declare function hllAddPacked(regs: Uint8Array, bytes: Uint8Array, lengths: Uint32Array): boolean
+
+/**
  * Adds every string (hashed as its UTF-8 bytes) to the registers; returns whether any changed.
  * Each string is copied into one reused buffer with `napi_get_value_string_utf8` (no
  * allocation per element). A non-string element is a TypeError and nothing is added.

@@ -13,6 +13,37 @@ import * as js from './js/hll'
 /** Batches at least this long go to the native hasher (a Node-API call costs ~100+ ns). */
 export const HLL_NATIVE_BATCH = 64
 
+const encoder = new TextEncoder()
+
+/**
+ * Strings as UTF-8, back to back, with their byte lengths: one buffer for one native call.
+ * ASCII is copied char by char (cheaper than encoding each string); a string with any other
+ * character is encoded with TextEncoder.encodeInto.
+ */
+function packUtf8(items: readonly string[]): { bytes: Uint8Array; lengths: Uint32Array } {
+  let chars = 0
+  for (const s of items) chars += s.length
+  const bytes = new Uint8Array(chars * 3) // UTF-8 needs at most 3 bytes per UTF-16 unit
+  const lengths = new Uint32Array(items.length)
+  let at = 0
+  for (let k = 0; k < items.length; k++) {
+    const s = items[k]
+    const start = at
+    let ascii = true
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c > 0x7f) {
+        ascii = false
+        break
+      }
+      bytes[at++] = c
+    }
+    if (!ascii) at = start + encoder.encodeInto(s, bytes.subarray(start)).written
+    lengths[k] = at - start
+  }
+  return { bytes: bytes.subarray(0, at), lengths }
+}
+
 function checkItem(item: unknown, name: string): void {
   if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
     throw new TypeError(`${name} must be a string or a Uint8Array, got ${item === null ? 'null' : typeof item}`)
@@ -47,8 +78,10 @@ export class HyperLogLog {
       }
     }
     if (native && items.length >= HLL_NATIVE_BATCH) {
-      if (strings) native.hllAddStrings(this.registers, items as string[])
-      else native.hllAddBytes(this.registers, items as Uint8Array[])
+      if (strings) {
+        const { bytes, lengths } = packUtf8(items as string[])
+        native.hllAddPacked(this.registers, bytes, lengths)
+      } else native.hllAddBytes(this.registers, items as Uint8Array[])
     } else if (strings) {
       for (const s of items as string[]) js.addString(this.registers, s)
     } else {

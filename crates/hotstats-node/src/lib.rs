@@ -635,3 +635,29 @@ impl NativeQuantileSketch {
         })
     }
 }
+
+/// Adds elements packed back to back in `bytes`, element i being the next `lengths[i]` bytes
+/// (the TS class packs strings as UTF-8 this way: one call, no per-element Node-API work).
+/// Lengths that overrun `bytes` are an error and nothing is added.
+#[napi(catch_unwind)]
+pub fn hll_add_packed(mut regs: Uint8Array, bytes: &[u8], lengths: &[u32]) -> Result<bool> {
+    let total: u64 = lengths.iter().map(|&l| l as u64).sum();
+    if total > bytes.len() as u64 {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "lengths add up to {total} bytes, more than the {} given",
+                bytes.len()
+            ),
+        ));
+    }
+    let r = registers_mut(&mut regs)?;
+    let mut at = 0usize;
+    let mut changed = false;
+    for &l in lengths {
+        let end = at + l as usize;
+        changed |= hll::add(r, &bytes[at..end]);
+        at = end;
+    }
+    Ok(changed)
+}
