@@ -51,92 +51,70 @@ function mul64(ah: number, al: number, bh: number, bl: number): void {
   rLo = ((c16 << 16) | c00) >>> 0
 }
 
+// Running hash of the MurmurHash64A in progress (module state: one hash at a time per thread).
+let hHi = 0
+let hLo = 0
+
+function begin(len: number): void {
+  // h = seed ^ (len * m)
+  mul64(Math.floor(len / 2 ** 32) >>> 0, len >>> 0, M_HI, M_LO)
+  hHi = rHi
+  hLo = (rLo ^ SEED_LO) >>> 0
+}
+
+/** Mixes one 8-byte little-endian block (kHi:kLo) into the hash. */
+function block(kHi: number, kLo: number): void {
+  mul64(kHi, kLo, M_HI, M_LO)
+  kHi = rHi
+  kLo = (rLo ^ (rHi >>> 15)) >>> 0 // k ^= k >> 47
+  mul64(kHi, kLo, M_HI, M_LO)
+  mul64((hHi ^ rHi) >>> 0, (hLo ^ rLo) >>> 0, M_HI, M_LO)
+  hHi = rHi
+  hLo = rLo
+}
+
+/** XORs tail byte j (0..6) into the hash. */
+function tailByte(j: number, byte: number): void {
+  if (j >= 4) hHi = (hHi ^ (byte << (8 * (j - 4)))) >>> 0
+  else hLo = (hLo ^ (byte << (8 * j))) >>> 0
+}
+
+/** The tail multiply (if any tail bytes) and the final avalanche; the hash ends in rHi:rLo. */
+function finish(hadTail: boolean): void {
+  if (hadTail) {
+    mul64(hHi, hLo, M_HI, M_LO)
+    hHi = rHi
+    hLo = rLo
+  }
+  hLo = (hLo ^ (hHi >>> 15)) >>> 0
+  mul64(hHi, hLo, M_HI, M_LO)
+  rLo = (rLo ^ (rHi >>> 15)) >>> 0
+}
+
 /** MurmurHash64A with Redis's HLL seed over bytes, or over an ASCII string's char codes (which
  * are its UTF-8 bytes); the hash is left in rHi:rLo. */
 function murmur(data: Uint8Array | string): void {
-  if (typeof data === 'string') murmurAscii(data)
-  else murmurBytes(data)
-}
-
-function murmurAscii(str: string): void {
-  const len = str.length
-  mul64(Math.floor(len / 2 ** 32) >>> 0, len >>> 0, M_HI, M_LO)
-  let hHi = rHi
-  let hLo = (rLo ^ SEED_LO) >>> 0
-  const end = len - (len & 7)
-  for (let i = 0; i < end; i += 8) {
-    let kLo = (str.charCodeAt(i) | (str.charCodeAt(i + 1) << 8) | (str.charCodeAt(i + 2) << 16) | (str.charCodeAt(i + 3) << 24)) >>> 0
-    let kHi = (str.charCodeAt(i + 4) | (str.charCodeAt(i + 5) << 8) | (str.charCodeAt(i + 6) << 16) | (str.charCodeAt(i + 7) << 24)) >>> 0
-    mul64(kHi, kLo, M_HI, M_LO)
-    kHi = rHi
-    kLo = rLo
-    kLo = (kLo ^ (kHi >>> 15)) >>> 0
-    mul64(kHi, kLo, M_HI, M_LO)
-    hHi = (hHi ^ rHi) >>> 0
-    hLo = (hLo ^ rLo) >>> 0
-    mul64(hHi, hLo, M_HI, M_LO)
-    hHi = rHi
-    hLo = rLo
-  }
-  const t = len & 7
-  if (t > 0) {
-    for (let j = t - 1; j >= 0; j--) {
-      const byte = str.charCodeAt(end + j)
-      if (j >= 4) hHi = (hHi ^ (byte << (8 * (j - 4)))) >>> 0
-      else hLo = (hLo ^ (byte << (8 * j))) >>> 0
-    }
-    mul64(hHi, hLo, M_HI, M_LO)
-    hHi = rHi
-    hLo = rLo
-  }
-  hLo = (hLo ^ (hHi >>> 15)) >>> 0
-  mul64(hHi, hLo, M_HI, M_LO)
-  hHi = rHi
-  hLo = rLo
-  hLo = (hLo ^ (hHi >>> 15)) >>> 0
-  rHi = hHi
-  rLo = hLo
-}
-
-function murmurBytes(data: Uint8Array): void {
   const len = data.length
-  // h = seed ^ (len * m)
-  mul64(Math.floor(len / 2 ** 32) >>> 0, len >>> 0, M_HI, M_LO)
-  let hHi = rHi
-  let hLo = (rLo ^ SEED_LO) >>> 0
   const end = len - (len & 7)
-  for (let i = 0; i < end; i += 8) {
-    let kLo = (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)) >>> 0
-    let kHi = (data[i + 4] | (data[i + 5] << 8) | (data[i + 6] << 16) | (data[i + 7] << 24)) >>> 0
-    mul64(kHi, kLo, M_HI, M_LO)
-    kHi = rHi
-    kLo = rLo
-    kLo = (kLo ^ (kHi >>> 15)) >>> 0 // k ^= k >> 47
-    mul64(kHi, kLo, M_HI, M_LO)
-    hHi = (hHi ^ rHi) >>> 0
-    hLo = (hLo ^ rLo) >>> 0
-    mul64(hHi, hLo, M_HI, M_LO)
-    hHi = rHi
-    hLo = rLo
-  }
-  const t = len & 7
-  if (t > 0) {
-    for (let j = t - 1; j >= 0; j--) {
-      const byte = data[end + j]
-      if (j >= 4) hHi = (hHi ^ (byte << (8 * (j - 4)))) >>> 0
-      else hLo = (hLo ^ (byte << (8 * j))) >>> 0
+  begin(len)
+  if (typeof data === 'string') {
+    for (let i = 0; i < end; i += 8) {
+      block(
+        (data.charCodeAt(i + 4) | (data.charCodeAt(i + 5) << 8) | (data.charCodeAt(i + 6) << 16) | (data.charCodeAt(i + 7) << 24)) >>> 0,
+        (data.charCodeAt(i) | (data.charCodeAt(i + 1) << 8) | (data.charCodeAt(i + 2) << 16) | (data.charCodeAt(i + 3) << 24)) >>> 0,
+      )
     }
-    mul64(hHi, hLo, M_HI, M_LO)
-    hHi = rHi
-    hLo = rLo
+    for (let j = (len & 7) - 1; j >= 0; j--) tailByte(j, data.charCodeAt(end + j))
+  } else {
+    for (let i = 0; i < end; i += 8) {
+      block(
+        (data[i + 4] | (data[i + 5] << 8) | (data[i + 6] << 16) | (data[i + 7] << 24)) >>> 0,
+        (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24)) >>> 0,
+      )
+    }
+    for (let j = (len & 7) - 1; j >= 0; j--) tailByte(j, data[end + j])
   }
-  hLo = (hLo ^ (hHi >>> 15)) >>> 0
-  mul64(hHi, hLo, M_HI, M_LO)
-  hHi = rHi
-  hLo = rLo
-  hLo = (hLo ^ (hHi >>> 15)) >>> 0
-  rHi = hHi
-  rLo = hLo
+  finish((len & 7) !== 0)
 }
 
 /** MurmurHash64A(data, 0xadc83b19) as a BigInt (for tests and debugging). */
