@@ -75,11 +75,16 @@ export class Mapping {
 export class Store {
   offset = 0
   counts: number[] = []
-  total = 0
   constructor(readonly maxBins: number) {}
 
+  /** Sum of the bucket counts, lowest first (as Store::total). */
+  total(): number {
+    let t = 0
+    for (const c of this.counts) t += c
+    return t
+  }
+
   add(i: number, w: number): void {
-    this.total += w
     if (this.counts.length === 0) {
       this.offset = i
       this.counts.push(w)
@@ -167,7 +172,7 @@ export class JsQuantileSketch {
     if (q === 0) return this.min
     if (q === 1) return this.max
     const rank = q * (this.count - 1)
-    const neg = this.negative.total
+    const neg = this.negative.total()
     let v: number
     if (rank < neg) v = -this.mapping.value(this.negative.keyAtRank(neg - 1 - Math.floor(rank)))
     else if (rank < neg + this.zeroCount) v = 0
@@ -261,20 +266,17 @@ export class JsQuantileSketch {
       if (len > maxBins) throw bad(`store of ${len} bins exceeds maxBins ${maxBins}`)
       if (offset + len > 2 ** 31 - 1) throw bad('store indices overflow')
       need(8 * len)
-      let total = 0
       const counts: number[] = []
       for (let k = 0; k < len; k++) {
         const c = f()
         if (!(Number.isFinite(c) && c >= 0)) throw bad(`bin count ${c} is not finite and >= 0`)
-        total += c
         counts.push(c)
       }
       store.offset = offset
       store.counts = counts
-      store.total = total
     }
     if (at !== bytes.length) throw bad(`trailing bytes from byte ${at}`)
-    const expected = sk.zeroCount + sk.positive.total + sk.negative.total
+    const expected = sk.zeroCount + sk.positive.total() + sk.negative.total()
     const finite = Number.isFinite(sk.count) && Number.isFinite(sk.sum) && Number.isFinite(sk.zeroCount) && sk.zeroCount >= 0
     if (!finite || Math.abs(sk.count - expected) > 1e-9 * Math.max(expected, 1)) throw bad(`count ${sk.count} does not match the bins (${expected})`)
     if (sk.count > 0 && !(Number.isFinite(sk.min) && Number.isFinite(sk.max) && sk.min <= sk.max)) throw bad('min/max are not finite and ordered')

@@ -32,7 +32,7 @@ fn main() {
     println!(
         "store only: {:.2} ns/value ({})",
         t.elapsed().as_nanos() as f64 / n as f64,
-        st.total
+        st.total()
     );
     for _ in 0..3 {
         let t = Instant::now();

@@ -182,7 +182,7 @@ impl QuantileSketch {
             return Ok(self.max);
         }
         let rank = q * (self.count - 1.0);
-        let neg = self.negative.total;
+        let neg = self.negative.total();
         let v = if rank < neg {
             // Negative values: the element at sorted position floor(rank) is the one at position
             // neg - 1 - floor(rank) counting magnitudes upward.
@@ -326,13 +326,11 @@ impl QuantileSketch {
                 return Err(bad("store indices overflow".into()));
             }
             let mut counts = Vec::with_capacity(len as usize);
-            let mut total = 0.0;
             for _ in 0..len {
                 let c = f(take(8)?);
                 if !(c.is_finite() && c >= 0.0) {
                     return Err(bad(format!("bin count {c} is not finite and >= 0")));
                 }
-                total += c;
                 counts.push(c);
             }
             let store = if neg {
@@ -342,12 +340,11 @@ impl QuantileSketch {
             };
             store.offset = offset;
             store.counts = counts;
-            store.total = total;
         }
         if at != bytes.len() {
             return Err(bad(format!("trailing bytes from byte {at}")));
         }
-        let expected = sk.zero_count + sk.positive.total + sk.negative.total;
+        let expected = sk.zero_count + sk.positive.total() + sk.negative.total();
         let finite = [sk.count, sk.sum, sk.zero_count]
             .iter()
             .all(|v| v.is_finite())

@@ -12,7 +12,6 @@ pub struct Store {
     pub offset: i32,
     pub counts: Vec<f64>,
     pub max_bins: usize,
-    pub total: f64,
 }
 
 impl Store {
@@ -21,7 +20,6 @@ impl Store {
             offset: 0,
             counts: Vec::new(),
             max_bins: max_bins.max(1),
-            total: 0.0,
         }
     }
 
@@ -41,9 +39,18 @@ impl Store {
     }
 
     /// Adds `w` to bucket `i`, widening or collapsing the window as needed.
+    /// Sum of the bucket counts, lowest bucket first (computed on demand: keeping a running
+    /// total would add a dependent addition to every update).
+    pub fn total(&self) -> f64 {
+        let mut t = 0.0;
+        for c in &self.counts {
+            t += *c;
+        }
+        t
+    }
+
     #[inline]
     pub fn add(&mut self, i: i32, w: f64) {
-        self.total += w;
         // Fast path: inside the current window.
         let k = i.wrapping_sub(self.offset) as u32 as usize;
         if k < self.counts.len() {
