@@ -50,13 +50,6 @@ export declare function hllAddBytes(regs: Uint8Array, items: Array<Uint8Array>):
  */
 export declare function hllAddPacked(regs: Uint8Array, bytes: Uint8Array, lengths: Uint32Array): boolean
 
-/**
- * Adds every string (hashed as its UTF-8 bytes) to the registers; returns whether any changed.
- * Each string is copied into one reused buffer with `napi_get_value_string_utf8` (no
- * allocation per element). A non-string element is a TypeError and nothing is added.
- */
-export declare function hllAddStrings(regs: Uint8Array, items: unknown[]): boolean
-
 /** Redis's cardinality estimate of the registers. */
 export declare function hllCount(regs: Uint8Array): number
 

@@ -24,50 +24,11 @@ export interface QuantileSketchOptions {
 /** Values staged in JS before one native call (one Node-API call per batch, not per value). */
 export const QUANTILE_STAGING = 1024
 
-interface Backend {
-  addMany(x: Float64Array): void
-  addWeighted(v: number, w: number): void
-  quantile(q: number): number
-  rank(v: number): number
-  stats(): [number, number, number, number]
-  merge(other: Backend): void
-  clear(): void
-  serialize(): Uint8Array
-}
-
-function jsBackend(sk: JsQuantileSketch): Backend {
-  return {
-    addMany: (x) => sk.addMany(x),
-    addWeighted: (v, w) => sk.addUnchecked(v, w),
-    quantile: (q) => sk.quantile(q),
-    rank: (v) => sk.rank(v),
-    stats: () => [sk.count, sk.sum, sk.min, sk.max],
-    merge: (o) => sk.merge((o as unknown as { sk: JsQuantileSketch }).sk),
-    clear: () => {
-      const fresh = new JsQuantileSketch(sk.mapping.relativeAccuracy, sk.maxBins)
-      Object.assign(sk, fresh)
-    },
-    serialize: () => sk.serialize(),
-    ...({ sk } as object),
-  } as Backend
-}
-
-function nativeBackend(n: NativeQuantileSketch): Backend {
-  return {
-    addMany: (x) => n.addMany(x),
-    addWeighted: (v, w) => n.addWeighted(v, w),
-    quantile: (q) => n.quantile(q),
-    rank: (v) => n.rank(v),
-    stats: () => n.stats() as [number, number, number, number],
-    merge: (o) => n.merge((o as unknown as { n: NativeQuantileSketch }).n),
-    clear: () => n.clear(),
-    serialize: () => new Uint8Array(n.serialize()),
-    ...({ n } as object),
-  } as Backend
-}
+/** One backend's sketch: the native class, or its JS port with the same methods. */
+type Backend = JsQuantileSketch | NativeQuantileSketch
 
 function makeBackend(relativeAccuracy: number, maxBins: number): Backend {
-  return native ? nativeBackend(new native.NativeQuantileSketch(relativeAccuracy, maxBins)) : jsBackend(new JsQuantileSketch(relativeAccuracy, maxBins))
+  return native ? new native.NativeQuantileSketch(relativeAccuracy, maxBins) : new JsQuantileSketch(relativeAccuracy, maxBins)
 }
 
 export class QuantileSketch {
@@ -150,7 +111,7 @@ export class QuantileSketch {
 
   private stats(): [number, number, number, number] {
     this.flush()
-    return this.backend.stats()
+    return this.backend.stats() as [number, number, number, number]
   }
   get count(): number {
     return this.stats()[0]
@@ -181,7 +142,8 @@ export class QuantileSketch {
     }
     other.flush()
     this.flush()
-    this.backend.merge(other.backend)
+    // Both sketches live in this process, so their backends are of the same kind.
+    ;(this.backend as JsQuantileSketch).merge(other.backend as JsQuantileSketch)
     return this
   }
 
@@ -194,7 +156,7 @@ export class QuantileSketch {
   /** Versioned bytes (magic HSQS v1; see crates/hotstats-core/src/quantile/mod.rs). */
   serialize(): Uint8Array {
     this.flush()
-    return this.backend.serialize()
+    return new Uint8Array(this.backend.serialize())
   }
 
   /** From serialize() bytes; bad bytes are a RangeError. */
@@ -202,7 +164,7 @@ export class QuantileSketch {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (or Buffer)')
     const js = JsQuantileSketch.deserialize(bytes) // validates; the JS decoder mirrors the Rust one
     const sk = new QuantileSketch({ relativeAccuracy: js.mapping.relativeAccuracy, maxBins: js.maxBins })
-    sk.backend = native ? nativeBackend(native.NativeQuantileSketch.deserialize(bytes)) : jsBackend(js)
+    sk.backend = native ? native.NativeQuantileSketch.deserialize(bytes) : js
     return sk
   }
 }

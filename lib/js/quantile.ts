@@ -167,6 +167,25 @@ export class JsQuantileSketch {
     for (let i = 0; i < xs.length; i++) this.addUnchecked(xs[i], 1)
   }
 
+  /** Same method names as the native class, so lib/quantile.ts can call either. */
+  addWeighted(v: number, w: number): void {
+    this.addUnchecked(v, w)
+  }
+
+  stats(): number[] {
+    return [this.count, this.sum, this.min, this.max]
+  }
+
+  clear(): void {
+    this.positive = new Store(this.maxBins)
+    this.negative = new Store(this.maxBins)
+    this.zeroCount = 0
+    this.count = 0
+    this.sum = 0
+    this.min = Infinity
+    this.max = -Infinity
+  }
+
   quantile(q: number): number {
     if (this.count === 0) return NaN
     if (q === 0) return this.min

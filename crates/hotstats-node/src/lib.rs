@@ -347,55 +347,6 @@ fn registers(r: &[u8]) -> Result<&[u8; hll::REGISTERS]> {
     })
 }
 
-/// Adds every string (hashed as its UTF-8 bytes) to the registers; returns whether any changed.
-/// Each string is copied into one reused buffer with `napi_get_value_string_utf8` (no
-/// allocation per element). A non-string element is a TypeError and nothing is added.
-#[napi(catch_unwind)]
-pub fn hll_add_strings(mut regs: Uint8Array, items: Array) -> Result<bool> {
-    let r = registers_mut(&mut regs)?;
-    let raw = items.value();
-    let (env, arr) = (raw.env, raw.value);
-    let n = items.len();
-    // First pass: check types and find the longest string, so nothing changes on a bad element.
-    let mut values = Vec::with_capacity(n as usize);
-    let mut longest = 0usize;
-    for i in 0..n {
-        let mut v = std::ptr::null_mut();
-        let mut len = 0usize;
-        // SAFETY: env/arr come from this call's arguments; out-pointers are valid locals.
-        unsafe {
-            check_status!(napi::sys::napi_get_element(env, arr, i, &mut v))?;
-            if napi::sys::napi_get_value_string_utf8(env, v, std::ptr::null_mut(), 0, &mut len)
-                != napi::sys::Status::napi_ok
-            {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    format!("items[{i}] must be a string"),
-                ));
-            }
-        }
-        longest = longest.max(len);
-        values.push((v, len));
-    }
-    let mut buf = vec![0u8; longest + 1];
-    let mut changed = false;
-    for (v, len) in values {
-        let mut written = 0usize;
-        // SAFETY: buf has room for len bytes plus the NUL napi writes; v is a string (checked).
-        unsafe {
-            check_status!(napi::sys::napi_get_value_string_utf8(
-                env,
-                v,
-                buf.as_mut_ptr().cast(),
-                len + 1,
-                &mut written
-            ))?;
-        }
-        changed |= hll::add(r, &buf[..written]);
-    }
-    Ok(changed)
-}
-
 /// Adds every byte string to the registers; returns whether any changed.
 #[napi(catch_unwind)]
 pub fn hll_add_bytes(mut regs: Uint8Array, items: Vec<Uint8Array>) -> Result<bool> {
