@@ -78,9 +78,18 @@ export class QuantileSketch {
   /** Records every value (all checked first: one non-finite value and nothing is added). */
   addMany(values: Numbers): this {
     const a = toFloat64Array(values, 'values')
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new RangeError(`values[${i}] must be finite, got ${a[i]}`)
     this.flush()
-    this.backend.addMany(a)
+    if (this.backend instanceof JsQuantileSketch) {
+      for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new RangeError(`values[${i}] must be finite, got ${a[i]}`)
+      this.backend.addMany(a)
+    } else {
+      // The native add checks every value before adding any (one pass, not two).
+      try {
+        this.backend.addMany(a)
+      } catch (e) {
+        throw new RangeError((e as Error).message)
+      }
+    }
     return this
   }
 

@@ -43,6 +43,8 @@ pub enum SketchError {
     Accuracy(f64),
     MaxBins(u64),
     Value(f64),
+    /// The value at this position of a batch is not finite.
+    ValueAt(usize, f64),
     Weight(f64),
     Quantile(f64),
     MismatchedAccuracy(f64, f64),
@@ -57,6 +59,7 @@ impl fmt::Display for SketchError {
                 write!(f, "maxBins must be an integer in [1, 2^24], got {m}")
             }
             SketchError::Value(v) => write!(f, "values must be finite, got {v}"),
+            SketchError::ValueAt(i, v) => write!(f, "values[{i}] must be finite, got {v}"),
             SketchError::Weight(w) => write!(f, "count must be finite and > 0, got {w}"),
             SketchError::Quantile(q) => write!(f, "quantile must be in [0, 1], got {q}"),
             SketchError::MismatchedAccuracy(a, b) => {
@@ -109,8 +112,8 @@ impl QuantileSketch {
     /// then the bucket counts and the running stats in input order, so the result is the same
     /// as adding the values one by one.
     pub fn add_all(&mut self, xs: &[f64]) -> Result<(), SketchError> {
-        if let Some(bad) = xs.iter().find(|v| !v.is_finite()) {
-            return Err(SketchError::Value(*bad));
+        if let Some(i) = xs.iter().position(|v| !v.is_finite()) {
+            return Err(SketchError::ValueAt(i, xs[i]));
         }
         const CHUNK: usize = 256;
         let mut idx = [0i32; CHUNK];
