@@ -61,6 +61,20 @@ test('JS and native backends, staged add and addMany: the same bytes', (t) => {
   t.deepEqual(jsSmall.serialize(), new QuantileSketch({ maxBins: 32 }).addMany(xs).serialize())
 })
 
+test('min and max follow Math.min/Math.max for signed zeros, in any order and across merges', (t) => {
+  for (const xs of [[0, -0], [-0, 0], [0, 0, -0, 0]]) {
+    const s = new QuantileSketch().addMany(xs)
+    t.true(Object.is(s.min, -0), `min of ${xs.map((x) => (Object.is(x, -0) ? '-0' : '0'))}`)
+    t.true(Object.is(s.max, 0))
+    const one = new QuantileSketch()
+    for (const x of xs) one.add(x).quantile(0.5) // a read between adds: flushes each value alone
+    t.true(Object.is(one.min, -0))
+  }
+  const a = new QuantileSketch().addMany([0])
+  a.merge(new QuantileSketch().addMany([-0]))
+  t.true(Object.is(a.min, -0))
+})
+
 test('collapsing keeps memory bounded and the high quantiles accurate', (t) => {
   const xs = Array.from({ length: 5000 }, (_, i) => 1.002 ** i * 1e-6)
   const sk = new QuantileSketch({ relativeAccuracy: 0.01, maxBins: 100 }).addMany(xs)

@@ -22,7 +22,8 @@ export interface QuantileSketchOptions {
 }
 
 /** Values staged in JS before one native call (one Node-API call per batch, not per value). */
-export const QUANTILE_STAGING = 1024
+const STAGING = 1024
+export const QUANTILE_STAGING = STAGING
 
 /** One backend's sketch: the native class, or its JS port with the same methods. */
 type Backend = JsQuantileSketch | NativeQuantileSketch
@@ -35,7 +36,7 @@ export class QuantileSketch {
   readonly relativeAccuracy: number
   readonly maxBins: number
   private backend: Backend
-  private readonly staging = new Float64Array(QUANTILE_STAGING)
+  private readonly staging = new Float64Array(STAGING)
   private staged = 0
 
   constructor(options: QuantileSketchOptions = {}) {
@@ -66,7 +67,7 @@ export class QuantileSketch {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`v must be a finite number, got ${v}`)
     if (count === undefined || count === 1) {
       this.staging[this.staged++] = v
-      if (this.staged === QUANTILE_STAGING) this.flush()
+      if (this.staged === STAGING) this.flush()
       return this
     }
     if (typeof count !== 'number' || !Number.isFinite(count) || !(count > 0)) throw new RangeError(`count must be a finite number > 0, got ${count}`)

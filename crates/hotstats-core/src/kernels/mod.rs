@@ -27,7 +27,7 @@ pub mod neon;
 
 use core::fmt;
 
-pub use lanes::{finish_fast, reduce, FastLanes, Lanes, MinMax, LANES};
+pub use lanes::{finish_fast, js_max, js_min, reduce, FastLanes, Lanes, MinMax, LANES};
 
 /// A native kernel backend. (`js`, the fourth backend, lives in the TypeScript layer.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -168,6 +168,17 @@ impl Backend {
             _ => unreachable!("check() rejected backends this build lacks"),
         })
     }
+}
+
+/// The kernels of [`Backend::detect`], chosen once per process (for code inside this crate that
+/// needs a kernel; every backend gives the same bits, so which one runs never shows).
+pub fn detected() -> &'static Kernels {
+    static DETECTED: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
+    DETECTED.get_or_init(|| {
+        Backend::detect()
+            .kernels()
+            .expect("the detected backend runs here")
+    })
 }
 
 /// The CPU features hotstats looks at, as detected at run time (for `cpuFeatures()`).

@@ -63,26 +63,38 @@ impl Mapping {
         }
     }
 
-    /// Approximation of log2(x) for normal positive x (exact at powers of two).
-    #[inline]
-    fn approx_log2(x: f64) -> f64 {
-        let bits = x.to_bits();
-        let e = ((bits >> 52) & 0x7ff) as i32 - 1023;
-        let s = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000) - 1.0;
-        ((A * s + B) * s + C) * s + e as f64
-    }
-
     /// Bucket of a positive magnitude `>= min_indexable`.
     #[inline]
     pub fn index(&self, v: f64) -> i32 {
-        let y = Self::approx_log2(v) * self.multiplier;
-        // floor without a libm call (x86_64's baseline has no roundsd): truncate, then step down
-        // for negative non-integers. |y| < 2^31 for every normal v and accuracy >= 1e-6.
-        let t = y as i32;
-        if (t as f64) > y {
-            t - 1
-        } else {
-            t
+        index_scalar(self.multiplier, v)
+    }
+
+    /// `out[k] = index(max(|xs[k]|, floor))` for every `k` (`out` at least as long as `xs`;
+    /// `floor >= min_indexable`). The bulk path of `QuantileSketch::add_all`: the AVX2 and NEON
+    /// versions do the same IEEE operations in the same order, so every backend gives the same
+    /// indices as [`Mapping::index`].
+    pub fn index_many(&self, xs: &[f64], floor: f64, out: &mut [i32]) {
+        let out = &mut out[..xs.len()];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked above).
+            unsafe { index_many_avx2(self.multiplier, xs, floor, out) };
+            return;
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            // SAFETY: NEON is part of the aarch64 baseline.
+            unsafe { index_many_neon(self.multiplier, xs, floor, out) };
+            return;
+        }
+        #[allow(unreachable_code)]
+        self.index_many_scalar(xs, floor, out)
+    }
+
+    /// The portable form of [`Mapping::index_many`] (also the reference in tests).
+    pub fn index_many_scalar(&self, xs: &[f64], floor: f64, out: &mut [i32]) {
+        for (slot, &v) in out.iter_mut().zip(xs) {
+            *slot = self.index(v.abs().max(floor));
         }
     }
 
@@ -106,6 +118,114 @@ impl Mapping {
         let p2 = (e - p1).clamp(-1022, 1023);
         let p3 = e - p1 - p2;
         (1.0 + s) * pow2(p1) * pow2(p2) * pow2(p3) * (1.0 + self.relative_accuracy)
+    }
+}
+
+/// Approximation of log2(x) for normal positive x (exact at powers of two).
+#[inline]
+fn approx_log2(x: f64) -> f64 {
+    let bits = x.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i32 - 1023;
+    let s = f64::from_bits((bits & SIGNIFICAND_MASK) | ONE_BITS) - 1.0;
+    ((A * s + B) * s + C) * s + e as f64
+}
+
+#[inline]
+fn index_scalar(multiplier: f64, v: f64) -> i32 {
+    let y = approx_log2(v) * multiplier;
+    // floor without a libm call (x86_64's baseline has no roundsd): truncate, then step down
+    // for negative non-integers. |y| < 2^31 for every normal v and accuracy >= 1e-6.
+    let t = y as i32;
+    if (t as f64) > y {
+        t - 1
+    } else {
+        t
+    }
+}
+
+const SIGNIFICAND_MASK: u64 = 0x000f_ffff_ffff_ffff;
+const ONE_BITS: u64 = 0x3ff0_0000_0000_0000;
+/// `2^52` as bits: OR-ing a small integer into its significand and subtracting `2^52` converts
+/// the integer to a double exactly (AVX2 has no 64-bit integer to double conversion).
+const TWO_52_BITS: u64 = 0x4330_0000_0000_0000;
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn index_many_avx2(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+    use std::arch::x86_64::*;
+    let n4 = xs.len() / 4 * 4;
+    let abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
+    let floor_v = _mm256_set1_pd(floor);
+    let sig_mask = _mm256_set1_epi64x(SIGNIFICAND_MASK as i64);
+    let one_bits = _mm256_set1_epi64x(ONE_BITS as i64);
+    let exp_mask = _mm256_set1_epi64x(0x7ff);
+    let two52 = _mm256_set1_epi64x(TWO_52_BITS as i64);
+    let bias = _mm256_set1_pd(4503599627370496.0 + 1023.0);
+    let (a, b, c) = (_mm256_set1_pd(A), _mm256_set1_pd(B), _mm256_set1_pd(C));
+    let one = _mm256_set1_pd(1.0);
+    let m = _mm256_set1_pd(multiplier);
+    let mut k = 0;
+    while k < n4 {
+        let v = _mm256_loadu_pd(xs.as_ptr().add(k));
+        // max(|v|, floor): both operands are finite and non-NaN, so maxpd is IEEE max.
+        let x = _mm256_max_pd(_mm256_and_pd(v, abs_mask), floor_v);
+        let bits = _mm256_castpd_si256(x);
+        let e_biased = _mm256_and_si256(_mm256_srli_epi64(bits, 52), exp_mask);
+        // (2^52 + e_biased) - (2^52 + 1023) = e exactly.
+        let e = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(e_biased, two52)), bias);
+        let s = _mm256_sub_pd(
+            _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(bits, sig_mask), one_bits)),
+            one,
+        );
+        let p = _mm256_add_pd(_mm256_mul_pd(a, s), b);
+        let p = _mm256_add_pd(_mm256_mul_pd(p, s), c);
+        let p = _mm256_add_pd(_mm256_mul_pd(p, s), e);
+        let y = _mm256_floor_pd(_mm256_mul_pd(p, m));
+        let i = _mm256_cvttpd_epi32(y);
+        _mm_storeu_si128(out.as_mut_ptr().add(k) as *mut __m128i, i);
+        k += 4;
+    }
+    for (slot, &v) in out[n4..].iter_mut().zip(&xs[n4..]) {
+        *slot = index_scalar(multiplier, v.abs().max(floor));
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+unsafe fn index_many_neon(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+    use std::arch::aarch64::*;
+    let n2 = xs.len() / 2 * 2;
+    let floor_v = vdupq_n_f64(floor);
+    let sig_mask = vdupq_n_u64(SIGNIFICAND_MASK);
+    let one_bits = vdupq_n_u64(ONE_BITS);
+    let exp_mask = vdupq_n_u64(0x7ff);
+    let two52 = vdupq_n_u64(TWO_52_BITS);
+    let bias = vdupq_n_f64(4503599627370496.0 + 1023.0);
+    let (a, b, c) = (vdupq_n_f64(A), vdupq_n_f64(B), vdupq_n_f64(C));
+    let one = vdupq_n_f64(1.0);
+    let m = vdupq_n_f64(multiplier);
+    let mut k = 0;
+    while k < n2 {
+        let v = vld1q_f64(xs.as_ptr().add(k));
+        let x = vmaxq_f64(vabsq_f64(v), floor_v);
+        let bits = vreinterpretq_u64_f64(x);
+        let e_biased = vandq_u64(vshrq_n_u64::<52>(bits), exp_mask);
+        let e = vsubq_f64(vreinterpretq_f64_u64(vorrq_u64(e_biased, two52)), bias);
+        let s = vsubq_f64(
+            vreinterpretq_f64_u64(vorrq_u64(vandq_u64(bits, sig_mask), one_bits)),
+            one,
+        );
+        // Separate multiply and add (never vfma): the same roundings as the scalar code.
+        let p = vaddq_f64(vmulq_f64(a, s), b);
+        let p = vaddq_f64(vmulq_f64(p, s), c);
+        let p = vaddq_f64(vmulq_f64(p, s), e);
+        let y = vrndmq_f64(vmulq_f64(p, m));
+        let i = vcvtq_s64_f64(y);
+        *out.get_unchecked_mut(k) = vgetq_lane_s64::<0>(i) as i32;
+        *out.get_unchecked_mut(k + 1) = vgetq_lane_s64::<1>(i) as i32;
+        k += 2;
+    }
+    for (slot, &v) in out[n2..].iter_mut().zip(&xs[n2..]) {
+        *slot = index_scalar(multiplier, v.abs().max(floor));
     }
 }
 

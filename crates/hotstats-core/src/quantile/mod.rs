@@ -23,6 +23,7 @@ pub mod store;
 
 use core::fmt;
 
+use crate::kernels::{self, js_max, js_min};
 use mapping::Mapping;
 use store::Store;
 
@@ -108,9 +109,11 @@ impl QuantileSketch {
 
     /// Adds finite values with weight 1; checks them all before adding any.
     ///
-    /// Works in chunks: first every bucket index (a branch-free loop the compiler can vectorize),
-    /// then the bucket counts and the running stats in input order, so the result is the same
-    /// as adding the values one by one.
+    /// Works in chunks of 256: first every bucket index (SIMD where the CPU has it, the same
+    /// bits as scalar), then the bucket counts in input order (the same counts as adding the
+    /// values one by one); `sum` grows by each chunk's compensated sum (the `sum` kernel, so it
+    /// is more accurate than adding one by one) and min/max follow `Math.min`/`Math.max`
+    /// (-0 is below +0). The JS port chunks the same way and gets the same bits.
     pub fn add_all(&mut self, xs: &[f64]) -> Result<(), SketchError> {
         if let Some(i) = xs.iter().position(|v| !v.is_finite()) {
             return Err(SketchError::ValueAt(i, xs[i]));
@@ -118,31 +121,27 @@ impl QuantileSketch {
         const CHUNK: usize = 256;
         let mut idx = [0i32; CHUNK];
         let floor = self.mapping.min_indexable;
+        let k = kernels::detected();
         for chunk in xs.chunks(CHUNK) {
-            for (slot, &v) in idx.iter_mut().zip(chunk) {
-                // Magnitudes below min_indexable are counted as zero below; give them any index.
-                *slot = self.mapping.index(v.abs().max(floor));
-            }
-            // Running stats in locals (written back after the chunk) so they stay in registers.
-            let (mut zero, mut sum, mut min, mut max) =
-                (self.zero_count, self.sum, self.min, self.max);
+            // Magnitudes below min_indexable are counted as zero below; they get any index.
+            self.mapping.index_many(chunk, floor, &mut idx);
+            let mut zeros = 0u32;
             for (&v, &i) in chunk.iter().zip(idx.iter()) {
                 if v.abs() < floor {
-                    zero += 1.0;
+                    zeros += 1;
                 } else if v > 0.0 {
                     self.positive.add(i, 1.0);
                 } else {
                     self.negative.add(i, 1.0);
                 }
-                sum += v;
-                if v < min {
-                    min = v;
-                }
-                if v > max {
-                    max = v;
-                }
             }
-            (self.zero_count, self.sum, self.min, self.max) = (zero, sum, min, max);
+            // Whole-chunk stats with the summary kernels (SIMD, the same bits on every backend):
+            // the chunk's compensated sum, and min/max with JavaScript's Math.min/max semantics.
+            let extremes = k.min_max(chunk);
+            self.sum += k.sum(chunk);
+            self.min = js_min(self.min, extremes.min);
+            self.max = js_max(self.max, extremes.max);
+            self.zero_count += zeros as f64;
             // Integer counts below 2^53: adding the chunk length at once equals adding 1s one by one.
             self.count += chunk.len() as f64;
         }
@@ -160,12 +159,8 @@ impl QuantileSketch {
         }
         self.count += w;
         self.sum += v * w;
-        if v < self.min {
-            self.min = v;
-        }
-        if v > self.max {
-            self.max = v;
-        }
+        self.min = js_min(self.min, v);
+        self.max = js_max(self.max, v);
     }
 
     /// The value at quantile `q` in [0, 1], clamped to the exact min and max (q = 0 and q = 1
@@ -246,12 +241,8 @@ impl QuantileSketch {
         self.zero_count += other.zero_count;
         self.count += other.count;
         self.sum += other.sum;
-        if other.min < self.min {
-            self.min = other.min;
-        }
-        if other.max > self.max {
-            self.max = other.max;
-        }
+        self.min = js_min(self.min, other.min);
+        self.max = js_max(self.max, other.max);
         Ok(())
     }
 

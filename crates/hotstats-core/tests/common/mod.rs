@@ -52,7 +52,15 @@ impl Rng {
                 }
             }
             7 => (self.below(2001) as f64) - 1000.0,
-            8 => f64::from_bits(self.next_u64()).clamp(-1e300, 1e300),
+            8 => {
+                // Random bits, NaN patterns excluded (clamp keeps NaN).
+                let v = f64::from_bits(self.next_u64());
+                if v.is_nan() {
+                    1.0
+                } else {
+                    v.clamp(-1e300, 1e300)
+                }
+            }
             9 => f64::NAN,
             10 => f64::INFINITY,
             _ => f64::NEG_INFINITY,
