@@ -13,6 +13,7 @@ import { native } from './backend'
 import { JsQuantileSketch } from './js/quantile'
 import { toFloat64Array, type Numbers } from './kernels'
 import type { NativeQuantileSketch } from '../native'
+import { checkSchema, nativeHistogramToSketchBytes, NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type NativeHistogram } from './native-histogram'
 
 export interface QuantileSketchOptions {
   /** α in (0, 1): each returned quantile is within α × the true value. Default 0.01. */
@@ -167,6 +168,24 @@ export class QuantileSketch {
   serialize(): Uint8Array {
     this.flush()
     return new Uint8Array(this.backend.serialize())
+  }
+
+  /**
+   * This sketch as a Prometheus native histogram (see lib/native-histogram.ts for the layout and
+   * the accuracy it keeps: about α + 2^(2^-schema) - 1). Feed it to Prometheus with
+   * `encodeNativeHistogramFamily`.
+   */
+  toPrometheusNativeHistogram(options: { schema?: number } = {}): NativeHistogram {
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
+    const { schema = NATIVE_HISTOGRAM_DEFAULT_SCHEMA } = options
+    checkSchema(schema)
+    return sketchToNativeHistogram(this.serialize(), schema)
+  }
+
+  /** A sketch holding a Prometheus native histogram's buckets (bad layouts are a RangeError). */
+  static fromPrometheusNativeHistogram(histogram: NativeHistogram, options: QuantileSketchOptions = {}): QuantileSketch {
+    const shape = new QuantileSketch(options) // validates the options
+    return QuantileSketch.deserialize(nativeHistogramToSketchBytes(histogram, shape.relativeAccuracy, shape.maxBins))
   }
 
   /** From serialize() bytes; bad bytes are a RangeError. */

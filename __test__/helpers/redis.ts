@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
 
 import Redis from 'ioredis'
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer()
     s.once('error', reject)
