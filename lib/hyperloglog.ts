@@ -21,16 +21,25 @@ const encoder = new TextEncoder()
  * character is encoded with TextEncoder.encodeInto.
  */
 function packUtf8(items: readonly string[]): { bytes: Uint8Array; lengths: Uint32Array } {
-  let chars = 0
-  for (const s of items) chars += s.length
-  const bytes = new Uint8Array(chars * 3) // UTF-8 needs at most 3 bytes per UTF-16 unit
   const lengths = new Uint32Array(items.length)
+  // One pass over the strings (each first touch of a string is a likely cache miss): the buffer
+  // starts at a guess and doubles when a string might not fit (3 UTF-8 bytes per UTF-16 unit).
+  let bytes = new Uint8Array(items.length * 16 + 64)
   let at = 0
   for (let k = 0; k < items.length; k++) {
     const s = items[k]
+    if (typeof s !== 'string') {
+      throw new TypeError(`items must be all strings or all Uint8Arrays; items[${k}] is ${s === null ? 'null' : typeof s}`)
+    }
+    const n = s.length
+    if (at + 3 * n > bytes.length) {
+      const grown = new Uint8Array(Math.max(2 * bytes.length, at + 3 * n))
+      grown.set(bytes.subarray(0, at))
+      bytes = grown
+    }
     const start = at
     let ascii = true
-    for (let i = 0; i < s.length; i++) {
+    for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i)
       if (c > 0x7f) {
         ascii = false
@@ -71,6 +80,12 @@ export class HyperLogLog {
     if (!Array.isArray(items)) throw new TypeError(`items must be an array of strings or of Uint8Arrays, got ${typeof items}`)
     if (items.length === 0) return this
     const strings = typeof items[0] === 'string'
+    if (strings && native && items.length >= HLL_NATIVE_BATCH) {
+      // One pass: packing checks every item's type before anything is added.
+      const { bytes, lengths } = packUtf8(items as string[])
+      native.hllAddPacked(this.registers, bytes, lengths)
+      return this
+    }
     for (let i = 0; i < items.length; i++) {
       const it = items[i]
       if (strings ? typeof it !== 'string' : !(it instanceof Uint8Array)) {
