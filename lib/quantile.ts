@@ -10,7 +10,7 @@
  * algorithm with the same bits.
  */
 import { native } from './backend'
-import { JsQuantileSketch } from './js/quantile'
+import { JsQuantileSketch, SUM_RUN } from './js/quantile'
 import { toFloat64Array, type Numbers } from './kernels'
 import type { NativeQuantileSketch } from '../native'
 import { checkSchema, nativeHistogramToSketchBytes, NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type NativeHistogram } from './native-histogram'
@@ -23,7 +23,7 @@ export interface QuantileSketchOptions {
 }
 
 /** Values staged in JS before one native call (one Node-API call per batch, not per value). */
-const STAGING = 1024
+const STAGING = SUM_RUN // flushes line up with the partial sums, so add and addMany agree
 export const QUANTILE_STAGING = STAGING
 
 /** One backend's sketch: the native class, or its JS port with the same methods. */
@@ -65,13 +65,19 @@ export class QuantileSketch {
 
   /** Records v (finite), with an optional weight `count` > 0 (default 1). */
   add(v: number, count?: number): this {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`v must be a finite number, got ${v}`)
-    if (count === undefined || count === 1) {
-      this.staging[this.staged++] = v
-      if (this.staged === STAGING) this.flush()
+    // The hot path: one check (Number.isFinite is false for non-numbers too) and a store.
+    if (count === undefined && Number.isFinite(v)) {
+      this.staging[this.staged] = v
+      if (++this.staged === STAGING) this.flush()
       return this
     }
-    if (typeof count !== 'number' || !Number.isFinite(count) || !(count > 0)) throw new RangeError(`count must be a finite number > 0, got ${count}`)
+    return this.addChecked(v, count)
+  }
+
+  private addChecked(v: number, count: number | undefined): this {
+    if (!Number.isFinite(v)) throw new RangeError(`v must be a finite number, got ${String(v)}`)
+    if (count === undefined || count === 1) return this.add(v)
+    if (typeof count !== 'number' || !Number.isFinite(count) || !(count > 0)) throw new RangeError(`count must be a finite number > 0, got ${String(count)}`)
     this.flush()
     this.backend.addWeighted(v, count)
     return this

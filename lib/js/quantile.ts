@@ -8,6 +8,8 @@ import { minMax, sum } from './kernels'
 
 /** Chunk length of addMany, as QuantileSketch::add_all. */
 const ADD_CHUNK = 256
+/** Values per compensated partial sum, as SUM_RUN in the Rust crate (= QUANTILE_STAGING). */
+export const SUM_RUN = 1024
 
 const A = 6.0 / 35.0
 const B = -3.0 / 5.0
@@ -168,7 +170,7 @@ export class JsQuantileSketch {
     this.max = Math.max(this.max, v)
   }
 
-  /** Finite values (checked by the caller), in chunks of 256 exactly as the Rust add_all. */
+  /** Finite values (checked by the caller), exactly as the Rust add_all. */
   addMany(xs: Float64Array): void {
     const floor = this.mapping.minIndexable
     for (let from = 0; from < xs.length; from += ADD_CHUNK) {
@@ -181,12 +183,14 @@ export class JsQuantileSketch {
         else if (v > 0) this.positive.add(this.mapping.index(a), 1)
         else this.negative.add(this.mapping.index(a), 1)
       }
-      const ex = minMax(chunk)
-      this.sum += sum(chunk)
-      this.min = Math.min(this.min, ex.min)
-      this.max = Math.max(this.max, ex.max)
       this.zeroCount += zeros
       this.count += chunk.length
+    }
+    if (xs.length > 0) {
+      const ex = minMax(xs)
+      for (let from = 0; from < xs.length; from += SUM_RUN) this.sum += sum(xs.subarray(from, from + SUM_RUN))
+      this.min = Math.min(this.min, ex.min)
+      this.max = Math.max(this.max, ex.max)
     }
   }
 

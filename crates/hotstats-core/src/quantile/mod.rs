@@ -73,6 +73,9 @@ impl fmt::Display for SketchError {
 
 impl std::error::Error for SketchError {}
 
+/// Values per compensated partial sum in `add_all` (= `QUANTILE_STAGING` in lib/quantile.ts).
+pub const SUM_RUN: usize = 1024;
+
 pub const MAX_BINS_LIMIT: u64 = 1 << 24;
 
 impl QuantileSketch {
@@ -111,17 +114,25 @@ impl QuantileSketch {
     ///
     /// Works in chunks of 256: first every bucket index (SIMD where the CPU has it, the same
     /// bits as scalar), then the bucket counts in input order (the same counts as adding the
-    /// values one by one); `sum` grows by each chunk's compensated sum (the `sum` kernel, so it
-    /// is more accurate than adding one by one) and min/max follow `Math.min`/`Math.max`
-    /// (-0 is below +0). The JS port chunks the same way and gets the same bits.
+    /// values one by one). `sum` grows by the compensated sum (the `sum` kernel: more accurate
+    /// than adding one by one) of each run of [`SUM_RUN`] values, the staging size of the JS
+    /// API, so staged adds and one batch give the same bits; min/max follow `Math.min`/`Math.max`
+    /// (-0 is below +0). The JS port does the same and gets the same bits.
     pub fn add_all(&mut self, xs: &[f64]) -> Result<(), SketchError> {
-        if let Some(i) = xs.iter().position(|v| !v.is_finite()) {
+        if xs.is_empty() {
+            return Ok(());
+        }
+        // The min/max kernel doubles as the check: NaN anywhere makes both NaN, an infinity
+        // shows as the min or the max. Only then look for the culprit.
+        let k = kernels::detected();
+        let extremes = k.min_max(xs);
+        if !(extremes.min.is_finite() && extremes.max.is_finite()) {
+            let i = xs.iter().position(|v| !v.is_finite()).unwrap_or(0);
             return Err(SketchError::ValueAt(i, xs[i]));
         }
         const CHUNK: usize = 256;
         let mut idx = [0i32; CHUNK];
         let floor = self.mapping.min_indexable;
-        let k = kernels::detected();
         for chunk in xs.chunks(CHUNK) {
             // Magnitudes below min_indexable are counted as zero below; they get any index.
             self.mapping.index_many(chunk, floor, &mut idx);
@@ -135,16 +146,17 @@ impl QuantileSketch {
                     self.negative.add(i, 1.0);
                 }
             }
-            // Whole-chunk stats with the summary kernels (SIMD, the same bits on every backend):
-            // the chunk's compensated sum, and min/max with JavaScript's Math.min/max semantics.
-            let extremes = k.min_max(chunk);
-            self.sum += k.sum(chunk);
-            self.min = js_min(self.min, extremes.min);
-            self.max = js_max(self.max, extremes.max);
             self.zero_count += zeros as f64;
             // Integer counts below 2^53: adding the chunk length at once equals adding 1s one by one.
             self.count += chunk.len() as f64;
         }
+        // Whole-batch stats with the summary kernels (SIMD, the same bits on every backend): the
+        // batch's compensated sum, and min/max with JavaScript's Math.min/max semantics.
+        for run in xs.chunks(SUM_RUN) {
+            self.sum += k.sum(run);
+        }
+        self.min = js_min(self.min, extremes.min);
+        self.max = js_max(self.max, extremes.max);
         Ok(())
     }
 
