@@ -26,8 +26,8 @@
  *   histogram's; min and max become the extreme buckets' representatives (a native histogram
  *   does not keep them).
  */
-import { Writer } from 'protobufjs/minimal'
 import { JsQuantileSketch } from './js/quantile'
+import { ProtoWriter } from './protobuf'
 
 export interface BucketSpan {
   /** Gap to the previous span's end, or the index of the first bucket for the first span. */
@@ -178,20 +178,8 @@ export interface NativeHistogramSeries {
   histogram: NativeHistogram
 }
 
-function writeSpans(w: Writer, field: number, spans: BucketSpan[]): void {
-  for (const s of spans) {
-    w.uint32((field << 3) | 2).fork()
-    w.uint32((1 << 3) | 0).sint32(s.offset)
-    w.uint32((2 << 3) | 0).uint32(s.length)
-    w.ldelim()
-  }
-}
-
-function writeDeltas(w: Writer, field: number, deltas: number[]): void {
-  if (deltas.length === 0) return
-  w.uint32((field << 3) | 2).fork()
-  for (const d of deltas) w.sint64(d)
-  w.ldelim()
+function spans(spans: BucketSpan[]): ProtoWriter[] {
+  return spans.map((sp) => new ProtoWriter().sint(1, sp.offset).uint(2, sp.length))
 }
 
 /**
@@ -203,34 +191,21 @@ export function encodeNativeHistogramFamily(name: string, help: string, series: 
   if (typeof name !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) throw new RangeError(`invalid metric name ${JSON.stringify(name)}`)
   if (typeof help !== 'string') throw new TypeError('help must be a string')
   if (!Array.isArray(series)) throw new TypeError('series must be an array')
-  const w = Writer.create().fork()
-  w.uint32((1 << 3) | 2).string(name)
-  w.uint32((2 << 3) | 2).string(help)
-  w.uint32((3 << 3) | 0).int32(4) // HISTOGRAM
+  const family = new ProtoWriter().string(1, name).string(2, help).uint(3, 4) // type HISTOGRAM
   for (const { labels = {}, histogram: h } of series) {
     checkSchema(h.schema)
-    w.uint32((4 << 3) | 2).fork() // Metric
+    const metric = new ProtoWriter()
     for (const [k, v] of Object.entries(labels)) {
       if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k.startsWith('__')) throw new RangeError(`invalid label name ${JSON.stringify(k)}`)
-      w.uint32((1 << 3) | 2).fork()
-      w.uint32((1 << 3) | 2).string(k)
-      w.uint32((2 << 3) | 2).string(String(v))
-      w.ldelim()
+      metric.message(1, new ProtoWriter().string(1, k).string(2, String(v)))
     }
-    w.uint32((7 << 3) | 2).fork() // Histogram
-    w.uint32((1 << 3) | 0).uint64(h.count)
-    w.uint32((2 << 3) | 1).double(h.sum)
-    w.uint32((5 << 3) | 0).sint32(h.schema)
-    w.uint32((6 << 3) | 1).double(h.zeroThreshold)
-    w.uint32((7 << 3) | 0).uint64(h.zeroCount)
-    writeSpans(w, 9, h.negativeSpans)
-    writeDeltas(w, 10, h.negativeDeltas)
+    const hist = new ProtoWriter().uint(1, h.count).double(2, h.sum).sint(5, h.schema).double(6, h.zeroThreshold).uint(7, h.zeroCount)
+    for (const sp of spans(h.negativeSpans)) hist.message(9, sp)
+    hist.packedSint(10, h.negativeDeltas)
     // A no-op span marks an empty histogram as native (Prometheus's rule).
-    writeSpans(w, 12, h.positiveSpans.length > 0 ? h.positiveSpans : [{ offset: 0, length: 0 }])
-    writeDeltas(w, 13, h.positiveDeltas)
-    w.ldelim()
-    w.ldelim()
+    for (const sp of spans(h.positiveSpans.length > 0 ? h.positiveSpans : [{ offset: 0, length: 0 }])) hist.message(12, sp)
+    hist.packedSint(13, h.positiveDeltas)
+    family.message(4, metric.message(7, hist))
   }
-  w.ldelim()
-  return w.finish()
+  return family.finish(true)
 }
