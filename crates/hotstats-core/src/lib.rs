@@ -6,6 +6,7 @@
 
 pub mod counters;
 pub mod hll;
+pub mod inference;
 pub mod kernels;
 pub mod moments;
 pub mod quantile;

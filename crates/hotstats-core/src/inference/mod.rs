@@ -1,0 +1,3 @@
+//! Statistical inference: the distribution functions behind p-values ([`special`]).
+
+pub mod special;
