@@ -13,7 +13,7 @@ import { native } from './backend'
 import { JsQuantileSketch, SUM_RUN } from './js/quantile'
 import { toFloat64Array, type Numbers } from './kernels'
 import type { NativeQuantileSketch } from '../native'
-import { checkSchema, nativeHistogramToSketchBytes, NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type NativeHistogram } from './native-histogram'
+import { nativeHistogramToSketchBytes, NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type NativeHistogram } from './native-histogram'
 
 export interface QuantileSketchOptions {
   /** α in (0, 1): each returned quantile is within α × the true value. Default 0.01. */
@@ -184,8 +184,7 @@ export class QuantileSketch {
   toPrometheusNativeHistogram(options: { schema?: number } = {}): NativeHistogram {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
     const { schema = NATIVE_HISTOGRAM_DEFAULT_SCHEMA } = options
-    checkSchema(schema)
-    return sketchToNativeHistogram(this.serialize(), schema)
+    return sketchToNativeHistogram(this.serialize(), schema) // checks the schema
   }
 
   /** A sketch holding a Prometheus native histogram's buckets (bad layouts are a RangeError). */

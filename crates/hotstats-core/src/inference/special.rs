@@ -92,6 +92,23 @@ const TINY: f64 = 1e-300;
 const EPS: f64 = 1e-16;
 const MAX_ITER: usize = 100_000;
 
+/// `v`, kept away from zero (modified Lentz).
+fn nonzero(v: f64) -> f64 {
+    if v.abs() < TINY {
+        TINY
+    } else {
+        v
+    }
+}
+
+/// One step of the modified Lentz method for a fraction with partial numerator `aa` and
+/// denominator 1; returns the factor the running value is multiplied by.
+fn lentz_step(aa: f64, c: &mut f64, d: &mut f64) -> f64 {
+    *d = 1.0 / nonzero(1.0 + aa * *d);
+    *c = nonzero(1.0 + aa / *c);
+    *d * *c
+}
+
 /// Continued fraction of I_x(a, b) (modified Lentz), for x < (a + 1) / (a + b + 2).
 fn beta_cf(a: f64, b: f64, x: f64, y: f64) -> f64 {
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
@@ -102,36 +119,17 @@ fn beta_cf(a: f64, b: f64, x: f64, y: f64) -> f64 {
     } else {
         1.0 - qab * x / qap
     };
-    if d.abs() < TINY {
-        d = TINY;
-    }
-    d = 1.0 / d;
+    d = 1.0 / nonzero(d);
     let mut h = d;
     for m in 1..MAX_ITER {
         let m = m as f64;
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        let del = d * c;
+        h *= lentz_step(m * (b - m) * x / ((qam + m2) * (a + m2)), &mut c, &mut d);
+        let del = lentz_step(
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+            &mut c,
+            &mut d,
+        );
         h *= del;
         if (del - 1.0).abs() <= EPS {
             break;
@@ -203,15 +201,8 @@ pub fn gamma_reg(a: f64, x: f64) -> (f64, f64) {
         for i in 1..MAX_ITER {
             let an = -(i as f64) * (i as f64 - a);
             b += 2.0;
-            d = an * d + b;
-            if d.abs() < TINY {
-                d = TINY;
-            }
-            c = b + an / c;
-            if c.abs() < TINY {
-                c = TINY;
-            }
-            d = 1.0 / d;
+            d = 1.0 / nonzero(an * d + b);
+            c = nonzero(b + an / c);
             let del = d * c;
             h *= del;
             if (del - 1.0).abs() <= EPS {
