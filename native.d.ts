@@ -62,6 +62,64 @@ export declare function hllMerge(into: Uint8Array, other: Uint8Array): void
 /** Redis's dense string for the registers (cached cardinality marked stale). */
 export declare function hllToRedis(regs: Uint8Array): Buffer
 
+export interface MetricFamily {
+  id: number
+  def: MetricFamilyDef
+}
+
+export interface MetricFamilyDef {
+  key: string
+  kind: string
+  help: string
+  labelNames: Array<string>
+  buckets: Array<number>
+  percentiles: Array<number>
+  maxAgeMs: number
+  ageBuckets: number
+  relativeAccuracy: number
+  maxSeries: number
+  aggregator: string
+}
+
+/** Applies staged counter/gauge/histogram rows; returns the sids that name no live series. */
+export declare function metricsApply(fid: number, sids: Uint32Array, rows: Float64Array): Array<number>
+
+/** Registers a family (or joins the equal one already under its key); returns its id. */
+export declare function metricsDefine(def: MetricFamilyDef): number
+
+/** Families whose key starts with `prefix`, in definition order. */
+export declare function metricsFamilies(prefix: string): Array<MetricFamily>
+
+export interface MetricSketches {
+  sids: Uint32Array
+  sketches: Array<Buffer>
+}
+
+export declare function metricsLabels(fid: number, sids: Uint32Array): Array<Array<string> | undefined | null>
+
+export interface MetricSnapshot {
+  sids: Uint32Array
+  rows: Float64Array
+}
+
+/** Adds staged summary values at `now_ms`; returns the sids that name no live series. */
+export declare function metricsObserve(fid: number, sids: Uint32Array, values: Float64Array, nowMs: number): Array<number>
+
+export declare function metricsRefused(fid: number): number
+
+export declare function metricsRemove(fid: number, labels: Array<string>): boolean
+
+export declare function metricsReset(fid: number): void
+
+export declare function metricsSeries(fid: number, labels: Array<string>): number
+
+export declare function metricsSnapshot(fid: number, nowMs: number): MetricSnapshot
+
+export declare function metricsUndefine(fid: number): boolean
+
+/** Each summary series' window as one serialized QuantileSketch. */
+export declare function metricsWindowSketches(fid: number, nowMs: number): MetricSketches
+
 /** Min and max on the libuv pool; resolves to a Summary whose `min`, `max` and `count` are set. */
 export declare function minMaxAsync(x: Float64Array, backend?: number | undefined | null): Promise<Summary>
 

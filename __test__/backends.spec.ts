@@ -32,8 +32,8 @@ const view = (maxLen: number, withSpecials: boolean) =>
 const others = hs.availableBackends().filter((b) => b !== 'js')
 const jsK = hs.backendKernels('js')
 
-function sameSummary(t: import('ava').ExecutionContext, a: hs.Summary, b: hs.Summary, what: string) {
-  for (const k of Object.keys(a) as Array<keyof hs.Summary>) t.true(Object.is(a[k], b[k]), `${what}: ${k} ${a[k]} vs ${b[k]}`)
+function sameSummary(t: import('ava').ExecutionContext, a: hs.KernelSummary, b: hs.KernelSummary, what: string) {
+  for (const k of Object.keys(a) as Array<keyof hs.KernelSummary>) t.true(Object.is(a[k], b[k]), `${what}: ${k} ${a[k]} vs ${b[k]}`)
 }
 
 test('backends under test', (t) => {

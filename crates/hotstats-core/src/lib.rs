@@ -8,6 +8,7 @@ pub mod counters;
 pub mod hll;
 pub mod inference;
 pub mod kernels;
+pub mod metrics;
 pub mod moments;
 pub mod quantile;
 

@@ -1,0 +1,419 @@
+//! The state behind the metrics registry: metric families (counter, gauge, histogram, summary),
+//! their labeled series, and the arithmetic that applies a thread's staged records to them.
+//!
+//! Writers never touch this per event. Each thread stages records in its own typed arrays and
+//! hands them over in batches (`apply`, `observe`); readers take a `snapshot`. The binding
+//! keeps one [`Store`] for the whole process behind a mutex, so every worker_thread sees the
+//! same families; the JS backend keeps the same store per thread (lib/js/metrics-store.ts)
+//! and replicates batches between threads.
+//!
+//! Series ids (`sid`) are never reused: a batch that names a removed series is reported back
+//! as dead instead of landing in whatever series took its place.
+//!
+//! Staged record layouts (one row per sid, `width` values per row):
+//! ```text
+//! counter    [delta]                       delta >= 0 (checked by the caller)
+//! gauge      [set_flag, set_value, delta]  if set_flag != 0 the value becomes set_value, then += delta
+//! histogram  [count_0 .. count_nb, sum]    per-bucket counts (bucket nb is +Inf), sum of values
+//! summary    one value per sid (`observe`), into the current age bucket's sketch
+//! ```
+//! Snapshot rows: counter/gauge `[value]`, histogram `[count_0 .. count_nb, sum]` (not
+//! cumulative), summary `[count, sum, q_1 .. q_k]` for the family's percentiles (NaN when the
+//! window is empty).
+
+mod window;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use crate::quantile::QuantileSketch;
+pub use window::Window;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+    Summary,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "counter" => Some(Kind::Counter),
+            "gauge" => Some(Kind::Gauge),
+            "histogram" => Some(Kind::Histogram),
+            "summary" => Some(Kind::Summary),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+            Kind::Summary => "summary",
+        }
+    }
+}
+
+/// What a family is. Two definitions under one key must be equal to share the family.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FamilyDef {
+    /// Registry name and metric name, e.g. "default\0http_requests_total".
+    pub key: String,
+    pub kind: Kind,
+    pub help: String,
+    pub label_names: Vec<String>,
+    /// Histogram upper bounds, finite and strictly increasing (+Inf is implied).
+    pub buckets: Vec<f64>,
+    /// Summary quantiles reported, each in [0, 1].
+    pub percentiles: Vec<f64>,
+    /// Summary window: 0 for all time, else the window length in milliseconds.
+    pub max_age_ms: f64,
+    /// Summary window buckets (1 when max_age_ms is 0).
+    pub age_buckets: u32,
+    pub relative_accuracy: f64,
+    /// Series allowed before new label sets go to the overflow series.
+    pub max_series: u32,
+    /// The user's rule for combining this gauge across processes (carried, not used here).
+    pub aggregator: String,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum MetricsError {
+    UnknownFamily(u32),
+    Conflict(String),
+    Invalid(String),
+}
+
+impl fmt::Display for MetricsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetricsError::UnknownFamily(id) => write!(f, "metric family {id} is not registered (cleared or removed)"),
+            MetricsError::Conflict(m) | MetricsError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for MetricsError {}
+
+/// Label values of the series that takes new label sets once a family is at its limit.
+pub const OVERFLOW_LABEL_VALUE: &str = "__overflow__";
+
+struct Series {
+    labels: Vec<String>,
+    values: Vec<f64>,
+    window: Option<Window>,
+}
+
+struct Family {
+    def: FamilyDef,
+    series: BTreeMap<u32, Series>,
+    index: HashMap<Vec<String>, u32>,
+    next_sid: u32,
+    overflow: Option<u32>,
+    refused: f64,
+}
+
+impl Family {
+    fn value_width(&self) -> usize {
+        match self.def.kind {
+            Kind::Counter | Kind::Gauge => 1,
+            Kind::Histogram => self.def.buckets.len() + 2,
+            Kind::Summary => 2,
+        }
+    }
+
+    fn new_series(&mut self, labels: Vec<String>) -> Result<u32, MetricsError> {
+        let window = match self.def.kind {
+            Kind::Summary => Some(Window::new(&self.def).map_err(|e| MetricsError::Invalid(e.to_string()))?),
+            _ => None,
+        };
+        let sid = self.next_sid;
+        self.next_sid = self
+            .next_sid
+            .checked_add(1)
+            .ok_or_else(|| MetricsError::Invalid("series ids exhausted for this family".into()))?;
+        self.series.insert(
+            sid,
+            Series { labels: labels.clone(), values: vec![0.0; self.value_width()], window },
+        );
+        self.index.insert(labels, sid);
+        Ok(sid)
+    }
+}
+
+/// A batch's ids that name no live series (removed, reset or never created).
+pub type DeadSids = Vec<u32>;
+
+#[derive(Default)]
+pub struct Store {
+    families: HashMap<u32, Family>,
+    by_key: HashMap<String, u32>,
+    next_fid: u32,
+}
+
+fn check_def(def: &FamilyDef) -> Result<(), MetricsError> {
+    let bad = |m: String| Err(MetricsError::Invalid(m));
+    if def.kind == Kind::Histogram {
+        if def.buckets.iter().any(|b| !b.is_finite()) {
+            return bad("histogram buckets must be finite (+Inf is added)".into());
+        }
+        if def.buckets.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("histogram buckets must be strictly increasing".into());
+        }
+    }
+    if def.kind == Kind::Summary {
+        if def.percentiles.iter().any(|q| !(0.0..=1.0).contains(q)) {
+            return bad("summary percentiles must be in [0, 1]".into());
+        }
+        if !(def.max_age_ms >= 0.0 && def.max_age_ms.is_finite()) || def.age_buckets == 0 {
+            return bad("summary window needs max_age_ms >= 0 and age_buckets >= 1".into());
+        }
+    }
+    if def.max_series == 0 {
+        return bad("max_series must be at least 1".into());
+    }
+    Ok(())
+}
+
+impl Store {
+    pub fn new() -> Store {
+        Store::default()
+    }
+
+    /// Registers a family, or joins the one already under `def.key` if its definition is equal.
+    pub fn define(&mut self, def: FamilyDef) -> Result<u32, MetricsError> {
+        check_def(&def)?;
+        if let Some(&fid) = self.by_key.get(&def.key) {
+            let have = &self.families[&fid].def;
+            if *have != def {
+                return Err(MetricsError::Conflict(format!(
+                    "metric {:?} is already registered with a different definition ({} with labels {:?})",
+                    def.key.split('\0').last().unwrap_or(""),
+                    have.kind.name(),
+                    have.label_names
+                )));
+            }
+            return Ok(fid);
+        }
+        let fid = self.next_fid;
+        self.next_fid += 1;
+        self.by_key.insert(def.key.clone(), fid);
+        self.families.insert(
+            fid,
+            Family { def, series: BTreeMap::new(), index: HashMap::new(), next_sid: 0, overflow: None, refused: 0.0 },
+        );
+        Ok(fid)
+    }
+
+    /// Forgets a family and its series (a later `define` under its key starts afresh).
+    pub fn undefine(&mut self, fid: u32) -> bool {
+        match self.families.remove(&fid) {
+            Some(f) => {
+                self.by_key.remove(&f.def.key);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Families whose key starts with `prefix` (a registry's name and "\0"), in definition order.
+    pub fn families(&self, prefix: &str) -> Vec<(u32, &FamilyDef)> {
+        let mut out: Vec<(u32, &FamilyDef)> =
+            self.families.iter().filter(|(_, f)| f.def.key.starts_with(prefix)).map(|(&id, f)| (id, &f.def)).collect();
+        out.sort_by_key(|(id, _)| *id);
+        out
+    }
+
+    fn family(&mut self, fid: u32) -> Result<&mut Family, MetricsError> {
+        self.families.get_mut(&fid).ok_or(MetricsError::UnknownFamily(fid))
+    }
+
+    /// The series for these label values, created if new. At the family's limit a new label set
+    /// is refused: it is counted and the overflow series (every label `__overflow__`) is returned.
+    pub fn series(&mut self, fid: u32, labels: &[String]) -> Result<u32, MetricsError> {
+        let f = self.family(fid)?;
+        if labels.len() != f.def.label_names.len() {
+            return Err(MetricsError::Invalid(format!(
+                "expected {} label values, got {}",
+                f.def.label_names.len(),
+                labels.len()
+            )));
+        }
+        if let Some(&sid) = f.index.get(labels) {
+            return Ok(sid);
+        }
+        let live = f.series.len() - usize::from(f.overflow.is_some());
+        if live >= f.def.max_series as usize {
+            f.refused += 1.0;
+            if let Some(sid) = f.overflow {
+                return Ok(sid);
+            }
+            let sid = f.new_series(vec![OVERFLOW_LABEL_VALUE.to_string(); labels.len()])?;
+            f.overflow = Some(sid);
+            return Ok(sid);
+        }
+        f.new_series(labels.to_vec())
+    }
+
+    /// New label sets refused because the family was at its limit.
+    pub fn refused(&self, fid: u32) -> Result<f64, MetricsError> {
+        self.families.get(&fid).map(|f| f.refused).ok_or(MetricsError::UnknownFamily(fid))
+    }
+
+    /// Removes one series; true if it existed.
+    pub fn remove(&mut self, fid: u32, labels: &[String]) -> Result<bool, MetricsError> {
+        let f = self.family(fid)?;
+        match f.index.remove(labels) {
+            Some(sid) => {
+                f.series.remove(&sid);
+                if f.overflow == Some(sid) {
+                    f.overflow = None;
+                }
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Removes every series of the family (prom-client's `reset`).
+    pub fn reset(&mut self, fid: u32) -> Result<(), MetricsError> {
+        let f = self.family(fid)?;
+        f.series.clear();
+        f.index.clear();
+        f.overflow = None;
+        f.refused = 0.0;
+        Ok(())
+    }
+
+    /// Values each staged row has for this family's kind (see the module docs).
+    pub fn row_width(&self, fid: u32) -> Result<usize, MetricsError> {
+        let f = self.families.get(&fid).ok_or(MetricsError::UnknownFamily(fid))?;
+        Ok(match f.def.kind {
+            Kind::Counter => 1,
+            Kind::Gauge => 3,
+            Kind::Histogram => f.def.buckets.len() + 2,
+            Kind::Summary => 1,
+        })
+    }
+
+    /// Applies staged rows (counter, gauge or histogram) to their series.
+    pub fn apply(&mut self, fid: u32, sids: &[u32], rows: &[f64]) -> Result<DeadSids, MetricsError> {
+        let width = self.row_width(fid)?;
+        let f = self.family(fid)?;
+        if f.def.kind == Kind::Summary {
+            return Err(MetricsError::Invalid("summaries take values through observe".into()));
+        }
+        if rows.len() != sids.len() * width {
+            return Err(MetricsError::Invalid(format!(
+                "expected {} staged values ({} rows of {width}), got {}",
+                sids.len() * width,
+                sids.len(),
+                rows.len()
+            )));
+        }
+        let mut dead = Vec::new();
+        for (sid, row) in sids.iter().zip(rows.chunks_exact(width)) {
+            let Some(s) = f.series.get_mut(sid) else {
+                dead.push(*sid);
+                continue;
+            };
+            match f.def.kind {
+                Kind::Counter => s.values[0] += row[0],
+                Kind::Gauge => {
+                    if row[0] != 0.0 {
+                        s.values[0] = row[1];
+                    }
+                    s.values[0] += row[2];
+                }
+                Kind::Histogram => {
+                    for (v, d) in s.values.iter_mut().zip(row) {
+                        *v += d;
+                    }
+                }
+                Kind::Summary => unreachable!("checked above"),
+            }
+        }
+        Ok(dead)
+    }
+
+    /// Adds summary values (one per sid, finite: checked by the caller) at time `now_ms`.
+    /// Consecutive values of one series go to its sketch in one batch.
+    pub fn observe(&mut self, fid: u32, sids: &[u32], values: &[f64], now_ms: f64) -> Result<DeadSids, MetricsError> {
+        let f = self.family(fid)?;
+        if f.def.kind != Kind::Summary {
+            return Err(MetricsError::Invalid("observe is for summaries".into()));
+        }
+        if sids.len() != values.len() {
+            return Err(MetricsError::Invalid("sids and values differ in length".into()));
+        }
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(MetricsError::Invalid(format!("summary values must be finite, got {v}")));
+        }
+        let mut dead = Vec::new();
+        let mut start = 0;
+        while start < sids.len() {
+            let sid = sids[start];
+            let mut end = start + 1;
+            while end < sids.len() && sids[end] == sid {
+                end += 1;
+            }
+            let run = &values[start..end];
+            match f.series.get_mut(&sid) {
+                None => dead.extend(std::iter::repeat(sid).take(run.len())),
+                Some(s) => {
+                    s.values[0] += run.len() as f64;
+                    for v in run {
+                        s.values[1] += v;
+                    }
+                    let w = s.window.as_mut().expect("summary series have a window");
+                    w.add_all(run, now_ms).map_err(|e| MetricsError::Invalid(e.to_string()))?;
+                }
+            }
+            start = end;
+        }
+        Ok(dead)
+    }
+
+    /// Every live series' sid and row (see the module docs), in creation order.
+    pub fn snapshot(&mut self, fid: u32, now_ms: f64) -> Result<(Vec<u32>, Vec<f64>), MetricsError> {
+        let f = self.family(fid)?;
+        let mut sids = Vec::with_capacity(f.series.len());
+        let mut rows = Vec::new();
+        for (&sid, s) in f.series.iter_mut() {
+            sids.push(sid);
+            rows.extend_from_slice(&s.values);
+            if let Some(w) = s.window.as_mut() {
+                let merged = w.merged(now_ms).map_err(|e| MetricsError::Invalid(e.to_string()))?;
+                for &q in &f.def.percentiles {
+                    rows.push(merged.quantile(q).unwrap_or(f64::NAN));
+                }
+            }
+        }
+        Ok((sids, rows))
+    }
+
+    /// Label values of these series (None for a removed one).
+    pub fn labels(&self, fid: u32, sids: &[u32]) -> Result<Vec<Option<Vec<String>>>, MetricsError> {
+        let f = self.families.get(&fid).ok_or(MetricsError::UnknownFamily(fid))?;
+        Ok(sids.iter().map(|sid| f.series.get(sid).map(|s| s.labels.clone())).collect())
+    }
+
+    /// Each live summary series' window merged into one sketch (for merging across processes).
+    pub fn window_sketches(&mut self, fid: u32, now_ms: f64) -> Result<Vec<(u32, QuantileSketch)>, MetricsError> {
+        let f = self.family(fid)?;
+        let mut out = Vec::with_capacity(f.series.len());
+        for (&sid, s) in f.series.iter_mut() {
+            if let Some(w) = s.window.as_mut() {
+                out.push((sid, w.merged(now_ms).map_err(|e| MetricsError::Invalid(e.to_string()))?));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,296 @@
+/**
+ * The JS twin of hotstats_core::metrics::Store (crates/hotstats-core/src/metrics): the same
+ * families, series, staged-row layouts, windows and errors, so both backends give the same
+ * answers. See the Rust module for the layouts; comments here only where JS differs.
+ */
+import { JsQuantileSketch } from './quantile'
+
+export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'summary'
+
+/** A family's definition (the Rust FamilyDef; field names as the native binding has them). */
+export interface MetricFamilyDef {
+  key: string
+  kind: string
+  help: string
+  labelNames: string[]
+  buckets: number[]
+  percentiles: number[]
+  maxAgeMs: number
+  ageBuckets: number
+  relativeAccuracy: number
+  maxSeries: number
+  aggregator: string
+}
+
+export const OVERFLOW_LABEL_VALUE = '__overflow__'
+const WINDOW_MAX_BINS = 2048
+
+export class JsWindow {
+  private ring: JsQuantileSketch[]
+  private widthMs: number
+  private head: number | null = null
+
+  constructor(def: MetricFamilyDef) {
+    const n = def.maxAgeMs > 0 ? Math.max(1, def.ageBuckets) : 1
+    this.ring = Array.from({ length: n }, () => new JsQuantileSketch(def.relativeAccuracy, WINDOW_MAX_BINS))
+    this.widthMs = def.maxAgeMs > 0 ? def.maxAgeMs / n : 0
+  }
+
+  private advance(nowMs: number): number {
+    if (this.widthMs === 0) return 0
+    const n = this.ring.length
+    const epoch = Math.floor(nowMs / this.widthMs)
+    if (this.head === null) this.head = epoch
+    else if (epoch > this.head) {
+      const steps = Math.min(epoch - this.head, n)
+      for (let e = epoch - steps + 1; e <= epoch; e++) this.ring[((e % n) + n) % n].clear()
+      this.head = epoch
+    }
+    return ((this.head % n) + n) % n
+  }
+
+  addAll(values: Float64Array, nowMs: number): void {
+    this.ring[this.advance(nowMs)].addMany(values)
+  }
+
+  merged(nowMs: number): JsQuantileSketch {
+    this.advance(nowMs)
+    const out = JsQuantileSketch.deserialize(this.ring[0].serialize())
+    for (let i = 1; i < this.ring.length; i++) out.merge(this.ring[i])
+    return out
+  }
+}
+
+interface Series {
+  labels: string[]
+  values: number[]
+  window: JsWindow | null
+}
+
+interface Family {
+  def: MetricFamilyDef
+  series: Map<number, Series>
+  index: Map<string, number>
+  nextSid: number
+  overflow: number | null
+  refused: number
+}
+
+/** A map key for label values: length-prefixed, so no two label tuples share a key. */
+function labelKey(labels: readonly string[]): string {
+  let k = ''
+  for (const v of labels) k += `${v.length}:${v}`
+  return k
+}
+
+function sameDef(a: MetricFamilyDef, b: MetricFamilyDef): boolean {
+  const arr = (x: readonly (string | number)[], y: readonly (string | number)[]) => x.length === y.length && x.every((v, i) => Object.is(v, y[i]))
+  return (
+    a.key === b.key &&
+    a.kind === b.kind &&
+    a.help === b.help &&
+    arr(a.labelNames, b.labelNames) &&
+    arr(a.buckets, b.buckets) &&
+    arr(a.percentiles, b.percentiles) &&
+    a.maxAgeMs === b.maxAgeMs &&
+    a.ageBuckets === b.ageBuckets &&
+    a.relativeAccuracy === b.relativeAccuracy &&
+    a.maxSeries === b.maxSeries &&
+    a.aggregator === b.aggregator
+  )
+}
+
+function checkDef(def: MetricFamilyDef): void {
+  if (!['counter', 'gauge', 'histogram', 'summary'].includes(def.kind)) throw new Error(`unknown metric kind ${JSON.stringify(def.kind)}`)
+  if (def.kind === 'histogram') {
+    if (def.buckets.some((b) => !Number.isFinite(b))) throw new Error('histogram buckets must be finite (+Inf is added)')
+    for (let i = 1; i < def.buckets.length; i++) {
+      if (!(def.buckets[i - 1] < def.buckets[i])) throw new Error('histogram buckets must be strictly increasing')
+    }
+  }
+  if (def.kind === 'summary') {
+    if (def.percentiles.some((q) => !(q >= 0 && q <= 1))) throw new Error('summary percentiles must be in [0, 1]')
+    if (!(def.maxAgeMs >= 0 && Number.isFinite(def.maxAgeMs)) || !(def.ageBuckets >= 1)) {
+      throw new Error('summary window needs max_age_ms >= 0 and age_buckets >= 1')
+    }
+  }
+  if (!(def.maxSeries >= 1)) throw new Error('max_series must be at least 1')
+}
+
+export class JsMetricsStore {
+  private fams = new Map<number, Family>()
+  private byKey = new Map<string, number>()
+  private nextFid = 0
+
+  define(def: MetricFamilyDef): number {
+    checkDef(def)
+    const have = this.byKey.get(def.key)
+    if (have !== undefined) {
+      const h = this.fams.get(have)!.def
+      if (!sameDef(h, def)) {
+        throw new Error(
+          `metric ${JSON.stringify(def.key.split('\0').pop())} is already registered with a different definition (${h.kind} with labels ${JSON.stringify(h.labelNames)})`,
+        )
+      }
+      return have
+    }
+    const fid = this.nextFid++
+    this.byKey.set(def.key, fid)
+    this.fams.set(fid, { def: { ...def, labelNames: [...def.labelNames], buckets: [...def.buckets], percentiles: [...def.percentiles] }, series: new Map(), index: new Map(), nextSid: 0, overflow: null, refused: 0 })
+    return fid
+  }
+
+  undefine(fid: number): boolean {
+    const f = this.fams.get(fid)
+    if (!f) return false
+    this.fams.delete(fid)
+    this.byKey.delete(f.def.key)
+    return true
+  }
+
+  families(prefix: string): { id: number; def: MetricFamilyDef }[] {
+    const out: { id: number; def: MetricFamilyDef }[] = []
+    for (const [id, f] of this.fams) if (f.def.key.startsWith(prefix)) out.push({ id, def: f.def })
+    return out.sort((a, b) => a.id - b.id)
+  }
+
+  private family(fid: number): Family {
+    const f = this.fams.get(fid)
+    if (!f) throw new Error(`metric family ${fid} is not registered (cleared or removed)`)
+    return f
+  }
+
+  private newSeries(f: Family, labels: string[]): number {
+    const width = f.def.kind === 'histogram' ? f.def.buckets.length + 2 : f.def.kind === 'summary' ? 2 : 1
+    const sid = f.nextSid++
+    f.series.set(sid, { labels: [...labels], values: new Array<number>(width).fill(0), window: f.def.kind === 'summary' ? new JsWindow(f.def) : null })
+    f.index.set(labelKey(labels), sid)
+    return sid
+  }
+
+  series(fid: number, labels: string[]): number {
+    const f = this.family(fid)
+    if (labels.length !== f.def.labelNames.length) throw new Error(`expected ${f.def.labelNames.length} label values, got ${labels.length}`)
+    const sid = f.index.get(labelKey(labels))
+    if (sid !== undefined) return sid
+    const live = f.series.size - (f.overflow === null ? 0 : 1)
+    if (live >= f.def.maxSeries) {
+      f.refused += 1
+      if (f.overflow === null) f.overflow = this.newSeries(f, labels.map(() => OVERFLOW_LABEL_VALUE))
+      return f.overflow
+    }
+    return this.newSeries(f, labels)
+  }
+
+  refused(fid: number): number {
+    return this.family(fid).refused
+  }
+
+  remove(fid: number, labels: string[]): boolean {
+    const f = this.family(fid)
+    const k = labelKey(labels)
+    const sid = f.index.get(k)
+    if (sid === undefined) return false
+    f.index.delete(k)
+    f.series.delete(sid)
+    if (f.overflow === sid) f.overflow = null
+    return true
+  }
+
+  reset(fid: number): void {
+    const f = this.family(fid)
+    f.series.clear()
+    f.index.clear()
+    f.overflow = null
+    f.refused = 0
+  }
+
+  rowWidth(fid: number): number {
+    const f = this.family(fid)
+    return f.def.kind === 'gauge' ? 3 : f.def.kind === 'histogram' ? f.def.buckets.length + 2 : 1
+  }
+
+  apply(fid: number, sids: Uint32Array, rows: Float64Array): number[] {
+    const width = this.rowWidth(fid)
+    const f = this.family(fid)
+    if (f.def.kind === 'summary') throw new Error('summaries take values through observe')
+    if (rows.length !== sids.length * width) {
+      throw new Error(`expected ${sids.length * width} staged values (${sids.length} rows of ${width}), got ${rows.length}`)
+    }
+    const dead: number[] = []
+    for (let r = 0; r < sids.length; r++) {
+      const s = f.series.get(sids[r])
+      if (!s) {
+        dead.push(sids[r])
+        continue
+      }
+      const at = r * width
+      if (f.def.kind === 'counter') s.values[0] += rows[at]
+      else if (f.def.kind === 'gauge') {
+        if (rows[at] !== 0) s.values[0] = rows[at + 1]
+        s.values[0] += rows[at + 2]
+      } else for (let i = 0; i < width; i++) s.values[i] += rows[at + i]
+    }
+    return dead
+  }
+
+  observe(fid: number, sids: Uint32Array, values: Float64Array, nowMs: number): number[] {
+    const f = this.family(fid)
+    if (f.def.kind !== 'summary') throw new Error('observe is for summaries')
+    if (sids.length !== values.length) throw new Error('sids and values differ in length')
+    for (const v of values) if (!Number.isFinite(v)) throw new Error(`summary values must be finite, got ${v}`)
+    const dead: number[] = []
+    let start = 0
+    while (start < sids.length) {
+      const sid = sids[start]
+      let end = start + 1
+      while (end < sids.length && sids[end] === sid) end++
+      const s = f.series.get(sid)
+      if (!s) for (let i = start; i < end; i++) dead.push(sid)
+      else {
+        s.values[0] += end - start
+        for (let i = start; i < end; i++) s.values[1] += values[i]
+        s.window!.addAll(values.subarray(start, end), nowMs)
+      }
+      start = end
+    }
+    return dead
+  }
+
+  snapshot(fid: number, nowMs: number): { sids: Uint32Array; rows: Float64Array } {
+    const f = this.family(fid)
+    const sids = new Uint32Array(f.series.size)
+    const rows: number[] = []
+    let i = 0
+    // Map iteration is insertion order, and sids only grow: creation order, as the BTreeMap.
+    for (const [sid, s] of f.series) {
+      sids[i++] = sid
+      for (const v of s.values) rows.push(v)
+      if (s.window) {
+        const m = s.window.merged(nowMs)
+        for (const q of f.def.percentiles) rows.push(m.quantile(q))
+      }
+    }
+    return { sids, rows: Float64Array.from(rows) }
+  }
+
+  labels(fid: number, sids: Uint32Array): (string[] | null)[] {
+    const f = this.family(fid)
+    return Array.from(sids, (sid) => {
+      const s = f.series.get(sid)
+      return s ? [...s.labels] : null
+    })
+  }
+
+  windowSketches(fid: number, nowMs: number): { sids: Uint32Array; sketches: Uint8Array[] } {
+    const f = this.family(fid)
+    const sids: number[] = []
+    const sketches: Uint8Array[] = []
+    for (const [sid, s] of f.series) {
+      if (!s.window) continue
+      sids.push(sid)
+      sketches.push(s.window.merged(nowMs).serialize())
+    }
+    return { sids: Uint32Array.from(sids), sketches }
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Histogram: counts of observations per bucket, their sum and count (prom-client's API).
+ * A bound child's `observe` finds the bucket with a short scan and adds to two staging cells.
+ */
+import { Metric, timer, type LabelValue, type LabelValues, type MetricConfiguration, type MetricValue } from './metric'
+
+/** prom-client's default buckets (seconds). */
+export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** `count` buckets: start, start + width, ... */
+export function linearBuckets(start: number, width: number, count: number): number[] {
+  if (!Number.isFinite(start) || !(width > 0 && width < Infinity)) throw new RangeError('linearBuckets: start must be finite and width a finite number > 0')
+  if (!Number.isInteger(count) || count < 1) throw new RangeError('linearBuckets: count must be an integer >= 1')
+  return Array.from({ length: count }, (_, i) => start + i * width)
+}
+
+/** `count` buckets: start, start·factor, start·factor², ... */
+export function exponentialBuckets(start: number, factor: number, count: number): number[] {
+  if (!(start > 0 && start < Infinity) || !(factor > 1 && factor < Infinity)) throw new RangeError('exponentialBuckets: start must be > 0 and factor > 1')
+  if (!Number.isInteger(count) || count < 1) throw new RangeError('exponentialBuckets: count must be an integer >= 1')
+  return Array.from({ length: count }, (_, i) => start * factor ** i)
+}
+
+export interface HistogramConfiguration<T extends string> extends MetricConfiguration<T> {
+  /** Upper bounds, finite and strictly increasing (+Inf is added). Default DEFAULT_BUCKETS. */
+  buckets?: readonly number[]
+}
+
+function badObservation(value: unknown): RangeError {
+  return new RangeError(`observed value must be a finite number, got ${typeof value === 'number' ? value : typeof value}`)
+}
+
+export class HistogramChild {
+  /** @internal */
+  constructor(
+    private readonly m: Histogram,
+    private readonly at: number,
+  ) {}
+
+  observe(value: number): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw badObservation(value)
+    const b = this.m.bounds
+    const nb = b.length
+    let i = 0
+    while (i < nb && value > b[i]) i++
+    const st = this.m.stage
+    st[this.at + i] += 1
+    st[this.at + nb + 1] += value
+  }
+
+  /** Returns a function that observes the seconds elapsed since this call. */
+  startTimer(): () => number {
+    return timer((s) => this.observe(s))
+  }
+}
+
+export class Histogram<T extends string = string> extends Metric<T, HistogramChild> {
+  readonly type = 'histogram' as const
+  /** @internal Upper bounds without +Inf. */
+  readonly bounds: Float64Array
+
+  constructor(config: HistogramConfiguration<T>) {
+    const buckets = config?.buckets ?? DEFAULT_BUCKETS
+    if (!Array.isArray(buckets) || buckets.some((b) => typeof b !== 'number')) throw new TypeError(`metric ${config?.name}: buckets must be an array of numbers`)
+    // A trailing +Inf is accepted (prom-client users write it) and dropped: it is always there.
+    const bounds = buckets[buckets.length - 1] === Infinity ? buckets.slice(0, -1) : [...buckets]
+    if (bounds.some((b) => !Number.isFinite(b))) throw new RangeError(`metric ${config?.name}: buckets must be finite numbers`)
+    for (let i = 1; i < bounds.length; i++) {
+      if (!(bounds[i - 1] < bounds[i])) throw new RangeError(`metric ${config?.name}: buckets must be strictly increasing, got ${bounds[i - 1]} then ${bounds[i]}`)
+    }
+    super(config, 'histogram', { buckets: bounds }, bounds.length + 2, ['le'])
+    this.bounds = Float64Array.from(bounds)
+  }
+
+  protected makeChild(slot: number): HistogramChild {
+    return new HistogramChild(this, slot * this.width)
+  }
+
+  /** `observe(value)` or `observe(labels, value)`. */
+  observe(labels: LabelValues<T> | number, value?: number): void {
+    if (labels !== null && typeof labels === 'object') this.childOf(labels).observe(value as number)
+    else this.defaultChild().observe(labels)
+  }
+
+  /** Returns a function that observes the seconds elapsed (labels may be added at the end). */
+  startTimer(labels?: LabelValues<T>): (endLabels?: Record<string, LabelValue>) => number {
+    return timer((s, end) => this.observe({ ...labels, ...end } as LabelValues<T>, s))
+  }
+
+  /** Creates the series for these labels with zero counts (prom-client's `zero`). */
+  zero(labels: LabelValues<T>): void {
+    this.childOf(labels)
+  }
+
+  flush(): void {
+    const w = this.width
+    this.flushRows((st, at) => {
+      for (let i = 0; i < w; i++) if (st[at + i] !== 0) return true
+      return false
+    })
+  }
+
+  protected valuesOf(row: Float64Array, labels: Record<string, string>, out: MetricValue[]): void {
+    let cum = 0
+    const nb = this.def.buckets.length
+    for (let b = 0; b <= nb; b++) {
+      cum += row[b]
+      out.push({ value: cum, labels: { ...labels, le: b < nb ? this.def.buckets[b] : '+Inf' }, metricName: `${this.name}_bucket` })
+    }
+    out.push({ value: row[nb + 1], labels, metricName: `${this.name}_sum` })
+    out.push({ value: cum, labels, metricName: `${this.name}_count` })
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * What Counter, Gauge, Histogram and Summary share: checking the configuration as Prometheus
+ * does, registering in the process-wide store, resolving label values to bound children
+ * (cached per thread, one Map level per label, so a lookup concatenates no strings), and the
+ * per-thread staging rows that children write and `flush` hands to the store in one call.
+ */
+import { register as defaultRegistry, type Registry } from './registry'
+import { store, uniqueRegistryName, type MetricFamilyDef } from './store'
+import { track, untrack } from './thread'
+
+export type LabelValue = string | number
+export type LabelValues<T extends string> = Partial<Record<T, LabelValue>>
+/** How the cluster aggregator combines one series across processes (prom-client's names). */
+export type Aggregator = 'sum' | 'first' | 'min' | 'max' | 'average' | 'omit'
+const AGGREGATORS: readonly Aggregator[] = ['sum', 'first', 'min', 'max', 'average', 'omit']
+
+/** Series per metric before new label sets go to the overflow series. */
+export const DEFAULT_MAX_SERIES = 10_000
+
+export interface MetricConfiguration<T extends string> {
+  name: string
+  help: string
+  labelNames?: readonly T[]
+  /** Registries to appear in (default: the default registry). The first one holds the state. */
+  registers?: Registry[]
+  /** Called before every read of the registry (may be async), e.g. to set a gauge. */
+  collect?: () => void | Promise<void>
+  /** Series allowed before new label sets are refused into one overflow series. Default 10 000. */
+  maxSeries?: number
+  /** How the cluster aggregator combines this metric across processes. Default 'sum'. */
+  aggregator?: Aggregator
+}
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+
+export function checkMetricName(name: unknown): asserts name is string {
+  if (typeof name !== 'string') throw new TypeError(`metric name must be a string, got ${typeof name}`)
+  if (!METRIC_NAME.test(name)) throw new RangeError(`invalid metric name ${JSON.stringify(name)}: must match ${METRIC_NAME.source}`)
+}
+
+export function checkLabelNames(names: unknown, reserved: readonly string[]): string[] {
+  if (!Array.isArray(names)) throw new TypeError('labelNames must be an array of strings')
+  const seen = new Set<string>()
+  for (const n of names) {
+    if (typeof n !== 'string') throw new TypeError(`label names must be strings, got ${typeof n}`)
+    if (!LABEL_NAME.test(n)) throw new RangeError(`invalid label name ${JSON.stringify(n)}: must match ${LABEL_NAME.source}`)
+    if (n.startsWith('__')) throw new RangeError(`label name ${JSON.stringify(n)} is reserved: names starting with __ are Prometheus's own`)
+    if (reserved.includes(n)) throw new RangeError(`label name ${JSON.stringify(n)} is reserved for this metric type`)
+    if (seen.has(n)) throw new RangeError(`label name ${JSON.stringify(n)} is given twice`)
+    seen.add(n)
+  }
+  return [...names] as string[]
+}
+
+function labelValue(v: unknown, name: string): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number') return String(v)
+  if (v === undefined) throw new RangeError(`label ${JSON.stringify(name)} is missing`)
+  throw new TypeError(`label ${JSON.stringify(name)} must be a string or a number, got ${typeof v}`)
+}
+
+export interface MetricValue {
+  value: number
+  labels: Record<string, string | number>
+  metricName?: string
+}
+
+export interface MetricObject {
+  name: string
+  help: string
+  type: string
+  aggregator: Aggregator
+  values: MetricValue[]
+}
+
+type Node = Map<string, Node | unknown>
+
+export abstract class Metric<T extends string = string, C = unknown> {
+  readonly name: string
+  readonly help: string
+  readonly labelNames: readonly T[]
+  readonly aggregator: Aggregator
+  abstract readonly type: 'counter' | 'gauge' | 'histogram' | 'summary'
+  /** @internal The family in the store. */
+  readonly fid: number
+  /** @internal */
+  readonly def: MetricFamilyDef
+  /** @internal Staged rows, `width` values per local slot (children write here). */
+  stage: Float64Array
+  /** @internal */
+  readonly width: number
+  readonly collect?: () => void | Promise<void>
+  protected slots = 0
+  protected slotSid = new Uint32Array(8)
+  protected slotLabels: string[][] = []
+  protected sidSlot = new Map<number, number>()
+  private slotChild: C[] = []
+  private root: Node = new Map()
+  private unlabeled: C | null = null
+  private readonly registries: Registry[]
+
+  /** Validates everything, then registers: on error nothing is registered anywhere. */
+  protected constructor(config: MetricConfiguration<T>, kind: MetricFamilyDef['kind'], extra: Partial<MetricFamilyDef>, width: number, reservedLabels: readonly string[] = []) {
+    if (config === null || typeof config !== 'object') throw new TypeError('metric configuration must be an object')
+    checkMetricName(config.name)
+    if (typeof config.help !== 'string') throw new TypeError(`metric ${config.name}: help must be a string`)
+    const labelNames = checkLabelNames(config.labelNames ?? [], reservedLabels)
+    const maxSeries = config.maxSeries ?? DEFAULT_MAX_SERIES
+    if (!Number.isInteger(maxSeries) || maxSeries < 1 || maxSeries > 2 ** 31) throw new RangeError(`metric ${config.name}: maxSeries must be an integer in [1, 2^31], got ${maxSeries}`)
+    const aggregator = config.aggregator ?? 'sum'
+    if (!AGGREGATORS.includes(aggregator)) throw new RangeError(`metric ${config.name}: aggregator must be one of ${AGGREGATORS.join(', ')}`)
+    if (config.collect !== undefined && typeof config.collect !== 'function') throw new TypeError(`metric ${config.name}: collect must be a function`)
+    const registries = config.registers ?? [defaultRegistry]
+    if (!Array.isArray(registries)) throw new TypeError(`metric ${config.name}: registers must be an array of Registry`)
+    for (const r of registries) r.checkCanRegister(config.name)
+    const home = registries.length > 0 ? registries[0].storeName : uniqueRegistryName()
+    const def: MetricFamilyDef = {
+      key: `${home}\0${config.name}`,
+      kind,
+      help: config.help,
+      labelNames,
+      buckets: [],
+      percentiles: [],
+      maxAgeMs: 0,
+      ageBuckets: 1,
+      relativeAccuracy: 0.01,
+      maxSeries,
+      aggregator,
+      ...extra,
+    }
+    try {
+      this.fid = store.define(def)
+    } catch (e) {
+      throw new Error(`metric ${config.name}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+    this.def = def
+    this.name = config.name
+    this.help = config.help
+    this.labelNames = labelNames as unknown as T[]
+    this.aggregator = aggregator
+    this.collect = config.collect
+    this.width = width
+    this.stage = new Float64Array(8 * width)
+    this.registries = registries
+    for (const r of registries) r.registerMetric(this as unknown as Metric)
+    track(this)
+    if (labelNames.length === 0) this.unlabeled = this.newChild([])
+  }
+
+  /** @internal Makes the bound child for a local slot. */
+  protected abstract makeChild(slot: number): C
+
+  /** @internal Staged rows to the store. */
+  abstract flush(): void
+
+  /** The child for an unlabeled metric (labels are required when there are label names). */
+  protected defaultChild(): C {
+    if (this.unlabeled === null) throw new RangeError(`metric ${this.name} has labels ${JSON.stringify(this.labelNames)}: give their values`)
+    return this.unlabeled
+  }
+
+  /** A bound child: `labels('GET', 200)` in labelNames order, or `labels({method: 'GET', status: 200})`. */
+  labels(...values: LabelValue[]): C
+  labels(values: LabelValues<T>): C
+  labels(...args: unknown[]): C {
+    if (args.length === 1 && args[0] !== null && typeof args[0] === 'object') return this.childOf(args[0] as LabelValues<T>)
+    const names = this.labelNames
+    if (args.length !== names.length) throw new RangeError(`metric ${this.name}: expected ${names.length} label values (${names.join(', ')}), got ${args.length}`)
+    let node: unknown = this.root
+    for (let i = 0; i < names.length; i++) {
+      let v = args[i]
+      if (typeof v !== 'string') {
+        if (typeof v !== 'number') return this.newChild(args.map((a, j) => labelValue(a, names[j])))
+        v = String(v)
+      }
+      const next = (node as Node).get(v as string)
+      if (next === undefined) return this.newChild(args.map((a, j) => labelValue(a, names[j])))
+      node = next
+    }
+    return (names.length === 0 ? this.defaultChild() : node) as C
+  }
+
+  /** @internal The child for a labels object (the hot path of `inc(labels)`/`observe(labels, v)`). */
+  childOf(labels: LabelValues<T>): C {
+    const names = this.labelNames
+    let node: unknown = this.root
+    for (let i = 0; i < names.length; i++) {
+      let v: unknown = labels[names[i]]
+      if (typeof v !== 'string') {
+        if (typeof v !== 'number') return this.childFromObject(labels)
+        v = String(v)
+      }
+      const next = (node as Node).get(v as string)
+      if (next === undefined) return this.childFromObject(labels)
+      node = next
+    }
+    let n = 0
+    for (const _ in labels) n++
+    if (n !== names.length) return this.childFromObject(labels)
+    return (names.length === 0 ? this.defaultChild() : node) as C
+  }
+
+  private childFromObject(labels: LabelValues<T>): C {
+    for (const k of Object.keys(labels)) {
+      if (!(this.labelNames as readonly string[]).includes(k)) throw new RangeError(`metric ${this.name}: unknown label ${JSON.stringify(k)} (label names: ${this.labelNames.join(', ')})`)
+    }
+    const values = this.labelNames.map((n) => labelValue(labels[n], n))
+    return values.length === 0 ? this.defaultChild() : this.newChild(values)
+  }
+
+  /** Resolves label values (strings, checked) to a child, creating the series if new. */
+  private newChild(values: string[]): C {
+    let node = this.root
+    for (let i = 0; i < values.length - 1; i++) node = (node.get(values[i]) as Node | undefined) ?? (node.set(values[i], new Map()).get(values[i]) as Node)
+    const last = values.length === 0 ? undefined : node.get(values[values.length - 1])
+    if (last !== undefined) return last as C
+    const sid = store.series(this.fid, values)
+    const known = this.sidSlot.get(sid)
+    // A sid this thread already has under other labels is the overflow series: share its
+    // child and do not cache the refused label set (memory stays bounded).
+    if (known !== undefined && this.slotLabels[known].join('\0') !== values.join('\0')) return this.slotChild[known]
+    const slot = this.slots++
+    if (slot >= this.slotSid.length) {
+      const s = new Uint32Array(this.slotSid.length * 2)
+      s.set(this.slotSid)
+      this.slotSid = s
+    }
+    if ((slot + 1) * this.width > this.stage.length) {
+      const s = new Float64Array(this.stage.length * 2)
+      s.set(this.stage)
+      this.stage = s
+    }
+    this.slotSid[slot] = sid
+    this.slotLabels[slot] = values
+    this.sidSlot.set(sid, slot)
+    const child = this.makeChild(slot)
+    this.slotChild[slot] = child
+    if (values.length > 0) node.set(values[values.length - 1], child)
+    return child
+  }
+
+  /**
+   * Staged rows whose series were removed (here or in another thread) go to the series their
+   * labels name now; returns the new sid per dead sid.
+   */
+  protected resolveDead(dead: readonly number[]): Map<number, number> {
+    const moved = new Map<number, number>()
+    for (const sid of new Set(dead)) {
+      const slot = this.sidSlot.get(sid)
+      if (slot === undefined) continue
+      const fresh = store.series(this.fid, this.slotLabels[slot])
+      this.sidSlot.delete(sid)
+      if (!this.sidSlot.has(fresh)) this.sidSlot.set(fresh, slot)
+      this.slotSid[slot] = fresh
+      moved.set(sid, fresh)
+    }
+    return moved
+  }
+
+  /** Stages of counter, gauge and histogram rows: nonzero rows to the store, then zeroed. */
+  protected flushRows(isDirty: (stage: Float64Array, at: number) => boolean): void {
+    const w = this.width
+    const st = this.stage
+    let k = 0
+    for (let s = 0; s < this.slots; s++) if (isDirty(st, s * w)) k++
+    if (k === 0) return
+    const sids = new Uint32Array(k)
+    const rows = new Float64Array(k * w)
+    k = 0
+    for (let s = 0; s < this.slots; s++) {
+      const at = s * w
+      if (!isDirty(st, at)) continue
+      sids[k] = this.slotSid[s]
+      rows.set(st.subarray(at, at + w), k * w)
+      st.fill(0, at, at + w)
+      k++
+    }
+    const dead = store.apply(this.fid, sids, rows)
+    if (dead.length === 0) return
+    const moved = this.resolveDead(dead)
+    const again: number[] = []
+    for (let r = 0; r < sids.length; r++) if (moved.has(sids[r])) again.push(r)
+    store.apply(this.fid, Uint32Array.from(again, (r) => moved.get(sids[r])!), Float64Array.from(again.flatMap((r) => Array.from(rows.subarray(r * w, r * w + w)))))
+  }
+
+  /** Removes the series with these label values (in this process: every thread). */
+  remove(...args: unknown[]): void {
+    const labels = args.length === 1 && args[0] !== null && typeof args[0] === 'object' ? (args[0] as LabelValues<T>) : null
+    for (const k of labels ? Object.keys(labels) : []) {
+      if (!(this.labelNames as readonly string[]).includes(k)) throw new RangeError(`metric ${this.name}: unknown label ${JSON.stringify(k)}`)
+    }
+    if (!labels && args.length !== this.labelNames.length) throw new RangeError(`metric ${this.name}: expected ${this.labelNames.length} label values, got ${args.length}`)
+    const values = this.labelNames.map((n, i) => labelValue(labels ? labels[n] : args[i], n))
+    this.flush()
+    store.remove(this.fid, values)
+    // Forget the cached child; its slot's sid is now dead, so a write through a child the
+    // caller kept creates the series again (at flush), as a new labels() call would.
+    let node = this.root
+    for (let i = 0; i < values.length - 1; i++) {
+      const next = node.get(values[i]) as Node | undefined
+      if (!next) return
+      node = next
+    }
+    if (values.length > 0) node.delete(values[values.length - 1])
+  }
+
+  /** Removes every series (an unlabeled metric goes back to zero). */
+  reset(): void {
+    this.flush()
+    store.reset(this.fid)
+    this.root = new Map()
+    this.sidSlot.clear()
+    this.slotLabels = []
+    this.slotChild = []
+    this.slots = 0
+    this.stage.fill(0)
+    if (this.labelNames.length === 0) {
+      this.unlabeled = null
+      this.unlabeled = this.newChild([])
+    }
+  }
+
+  /** New label sets refused because the metric was at its series limit. */
+  refusedSeries(): number {
+    this.flush()
+    return store.refused(this.fid)
+  }
+
+  /** @internal Stops tracking this object (its registry forgot it). */
+  detach(): void {
+    untrack(this)
+  }
+
+  /** @internal Whether this metric is registered in `r`. */
+  inRegistry(r: Registry): boolean {
+    return this.registries.includes(r)
+  }
+
+  /** The current values, in prom-client's shape. */
+  async get(): Promise<MetricObject> {
+    if (this.collect) await this.collect()
+    this.flush()
+    await store.settle()
+    const { sids, rows } = store.snapshot(this.fid, Date.now())
+    const labels = store.labels(this.fid, sids)
+    const values: MetricValue[] = []
+    const rowWidth = sids.length === 0 ? 0 : rows.length / sids.length
+    for (let i = 0; i < sids.length; i++) {
+      const l: Record<string, string> = {}
+      this.labelNames.forEach((n, j) => (l[n] = labels[i]![j]))
+      this.valuesOf(rows.subarray(i * rowWidth, (i + 1) * rowWidth), l, values)
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values }
+  }
+
+  /** @internal One snapshot row as prom-client values. */
+  protected valuesOf(row: Float64Array, labels: Record<string, string>, out: MetricValue[]): void {
+    out.push({ value: row[0], labels })
+  }
+}
+
+/** `startTimer` for every type: the returned function records the seconds elapsed. */
+export function timer(record: (seconds: number, labels?: Record<string, LabelValue>) => void): (labels?: Record<string, LabelValue>) => number {
+  const start = process.hrtime.bigint()
+  return (labels) => {
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9
+    record(seconds, labels)
+    return seconds
+  }
+}
