@@ -272,3 +272,35 @@ test.serial('a windowed summary forgets values older than maxAgeSeconds; count a
     Date.now = realNow
   }
 })
+
+test('collectDefaultMetrics: process, event-loop and GC metrics under prom-client names, accepted by promtool', async (t) => {
+  const r = fresh()
+  const stop = hs.collectDefaultMetrics({ register: r, prefix: 'app_' })
+  try {
+    const before = process.cpuUsage()
+    let x = 0
+    for (let i = 0; i < 3e6; i++) x += Math.sqrt(i) // some CPU time
+    const garbage = Array.from({ length: 2e5 }, (_, i) => ({ i }))
+    t.true(x > 0 && garbage.length > 0)
+    ;(globalThis as { gc?: () => void }).gc?.()
+    await new Promise((res) => setTimeout(res, 50))
+    const text = await r.metrics()
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+    const cpu = process.cpuUsage(before)
+    t.true(value('app_process_cpu_seconds_total') >= (cpu.user + cpu.system) / 1e6 * 0.5, 'CPU time since start covers the loop')
+    t.is(value('app_process_cpu_seconds_total'), value('app_process_cpu_user_seconds_total') + value('app_process_cpu_system_seconds_total'))
+    t.true(Math.abs(value('app_process_start_time_seconds') - (Date.now() / 1000 - process.uptime())) < 2)
+    t.true(value('app_process_resident_memory_bytes') > 1e6)
+    t.true(value('app_nodejs_heap_size_used_bytes') > 0)
+    t.true(value('app_nodejs_eventloop_lag_seconds') >= 0)
+    t.true(value('app_nodejs_eventloop_lag_max_seconds') >= value('app_nodejs_eventloop_lag_min_seconds'))
+    t.regex(text, new RegExp(`^app_nodejs_version_info\\{version="${process.version}",major="\\d+",minor="\\d+",patch="\\d+"\\} 1$`, 'm'))
+    if (process.platform === 'linux') t.true(value('app_process_open_fds') > 0 && value('app_process_max_fds') > 0)
+    t.regex(text, /^# TYPE app_nodejs_gc_duration_seconds histogram$/m)
+    const { spawnSync } = await import('node:child_process')
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' })
+    t.is(lint.status, 0, `${lint.stdout}${lint.stderr}`)
+  } finally {
+    stop()
+  }
+})
