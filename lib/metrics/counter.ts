@@ -29,7 +29,7 @@ export class CounterChild {
 export class Counter<T extends string = string> extends Metric<T, CounterChild> {
   readonly type = 'counter' as const
 
-  constructor(config: MetricConfiguration<T>) {
+  constructor(config: MetricConfiguration<T, Counter<T>>) {
     super(config, 'counter', {}, 1)
   }
 

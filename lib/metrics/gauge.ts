@@ -57,7 +57,7 @@ export class GaugeChild {
 export class Gauge<T extends string = string> extends Metric<T, GaugeChild> {
   readonly type = 'gauge' as const
 
-  constructor(config: MetricConfiguration<T>) {
+  constructor(config: MetricConfiguration<T, Gauge<T>>) {
     super(config, 'gauge', {}, 3)
   }
 

@@ -21,7 +21,7 @@ export function exponentialBuckets(start: number, factor: number, count: number)
   return Array.from({ length: count }, (_, i) => start * factor ** i)
 }
 
-export interface HistogramConfiguration<T extends string> extends MetricConfiguration<T> {
+export interface HistogramConfiguration<T extends string> extends MetricConfiguration<T, Histogram<T>> {
   /** Upper bounds, finite and strictly increasing (+Inf is added). Default DEFAULT_BUCKETS. */
   buckets?: readonly number[]
 }

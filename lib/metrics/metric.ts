@@ -17,14 +17,14 @@ const AGGREGATORS: readonly Aggregator[] = ['sum', 'first', 'min', 'max', 'avera
 /** Series per metric before new label sets go to the overflow series. */
 export const DEFAULT_MAX_SERIES = 10_000
 
-export interface MetricConfiguration<T extends string> {
+export interface MetricConfiguration<T extends string, M = unknown> {
   name: string
   help: string
   labelNames?: readonly T[]
   /** Registries to appear in (default: the default registry). The first one holds the state. */
   registers?: Registry[]
   /** Called before every read of the registry (may be async), e.g. to set a gauge. */
-  collect?: () => void | Promise<void>
+  collect?: (this: M) => void | Promise<void>
   /** Series allowed before new label sets are refused into one overflow series. Default 10 000. */
   maxSeries?: number
   /** How the cluster aggregator combines this metric across processes. Default 'sum'. */
@@ -101,7 +101,7 @@ export abstract class Metric<T extends string = string, C = unknown> {
   private readonly registries: Registry[]
 
   /** Validates everything, then registers: on error nothing is registered anywhere. */
-  protected constructor(config: MetricConfiguration<T>, kind: MetricFamilyDef['kind'], extra: Partial<MetricFamilyDef>, width: number, reservedLabels: readonly string[] = []) {
+  protected constructor(config: MetricConfiguration<T, never>, kind: MetricFamilyDef['kind'], extra: Partial<MetricFamilyDef>, width: number, reservedLabels: readonly string[] = []) {
     if (config === null || typeof config !== 'object') throw new TypeError('metric configuration must be an object')
     checkMetricName(config.name)
     if (typeof config.help !== 'string') throw new TypeError(`metric ${config.name}: help must be a string`)
@@ -139,7 +139,7 @@ export abstract class Metric<T extends string = string, C = unknown> {
     this.help = config.help
     this.labelNames = labelNames as unknown as T[]
     this.aggregator = aggregator
-    this.collect = config.collect
+    this.collect = config.collect as (() => void | Promise<void>) | undefined
     this.width = width
     this.stage = new Float64Array(8 * width)
     this.registries = registries

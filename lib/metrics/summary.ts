@@ -14,7 +14,7 @@ import { store } from './store'
 export const DEFAULT_PERCENTILES: readonly number[] = [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]
 const STAGED = 1024
 
-export interface SummaryConfiguration<T extends string> extends MetricConfiguration<T> {
+export interface SummaryConfiguration<T extends string> extends MetricConfiguration<T, Summary<T>> {
   percentiles?: readonly number[]
   /** Window length; 0 or absent for all time. */
   maxAgeSeconds?: number
