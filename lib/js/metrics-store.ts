@@ -3,6 +3,7 @@
  * families, series, staged-row layouts, windows and errors, so both backends give the same
  * answers. See the Rust module for the layouts; comments here only where JS differs.
  */
+import { minMax, sum } from './kernels'
 import { JsQuantileSketch } from './quantile'
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'summary'
@@ -238,7 +239,10 @@ export class JsMetricsStore {
     const f = this.family(fid)
     if (f.def.kind !== 'summary') throw new Error('observe is for summaries')
     if (sids.length !== values.length) throw new Error('sids and values differ in length')
-    for (const v of values) if (!Number.isFinite(v)) throw new Error(`summary values must be finite, got ${v}`)
+    if (values.length > 0) {
+      const ex = minMax(values)
+      if (!(Number.isFinite(ex.min) && Number.isFinite(ex.max))) throw new Error(`summary values must be finite, got ${values.find((v) => !Number.isFinite(v))}`)
+    }
     const dead: number[] = []
     let start = 0
     while (start < sids.length) {
@@ -248,9 +252,10 @@ export class JsMetricsStore {
       const s = f.series.get(sid)
       if (!s) for (let i = start; i < end; i++) dead.push(sid)
       else {
-        s.values[0] += end - start
-        for (let i = start; i < end; i++) s.values[1] += values[i]
-        s.window!.addAll(values.subarray(start, end), nowMs)
+        const run = values.subarray(start, end)
+        s.values[0] += run.length
+        s.values[1] += sum(run)
+        s.window!.addAll(run, nowMs)
       }
       start = end
     }

@@ -74,7 +74,29 @@ export interface MetricObject {
   values: MetricValue[]
 }
 
-type Node = Map<string, Node | unknown>
+/** Children by label value, one level per label: null-prototype objects (faster than Map here). */
+type Node = Record<string, unknown>
+
+function newNode(): Node {
+  return Object.create(null) as Node
+}
+
+/**
+ * The hot-path lookup of a labels object: reads each declared label by name (a named property
+ * load, which V8 caches per call site, hence one generated function per metric) and walks the
+ * tree. Returns undefined when the label set is not known yet, or a value is not a string or a
+ * number; the slow path then checks everything. Label names match LABEL_NAME, so they are safe
+ * identifiers. Extra keys in the object are seen on the slow path only (when the label set is
+ * new): checking every call would double the cost of the lookup.
+ */
+function makeLookup(names: readonly string[]): (root: Node, labels: object) => unknown {
+  let body = 'let n = root\n'
+  names.forEach((name, i) => {
+    body += `let v${i} = l.${name}\nif (typeof v${i} !== 'string') { if (typeof v${i} !== 'number') return undefined; v${i} = '' + v${i} }\nn = n[v${i}]\nif (n === undefined) return undefined\n`
+  })
+  body += 'return n'
+  return new Function('root', 'l', body) as (root: Node, labels: object) => unknown
+}
 
 export abstract class Metric<T extends string = string, C = unknown> {
   readonly name: string
@@ -92,11 +114,13 @@ export abstract class Metric<T extends string = string, C = unknown> {
   readonly width: number
   readonly collect?: () => void | Promise<void>
   protected slots = 0
-  protected slotSid = new Uint32Array(8)
+  /** @internal The series id of each local slot. */
+  slotSid = new Uint32Array(8)
   protected slotLabels: string[][] = []
   protected sidSlot = new Map<number, number>()
   private slotChild: C[] = []
-  private root: Node = new Map()
+  private root: Node = newNode()
+  private readonly lookup: (root: Node, labels: object) => unknown
   private unlabeled: C | null = null
   private readonly registries: Registry[]
 
@@ -141,6 +165,7 @@ export abstract class Metric<T extends string = string, C = unknown> {
     this.aggregator = aggregator
     this.collect = config.collect as (() => void | Promise<void>) | undefined
     this.width = width
+    this.lookup = makeLookup(labelNames)
     this.stage = new Float64Array(8 * width)
     this.registries = registries
     for (const r of registries) r.registerMetric(this as unknown as Metric)
@@ -174,7 +199,7 @@ export abstract class Metric<T extends string = string, C = unknown> {
         if (typeof v !== 'number') return this.newChild(args.map((a, j) => labelValue(a, names[j])))
         v = String(v)
       }
-      const next = (node as Node).get(v as string)
+      const next = (node as Node)[v as string]
       if (next === undefined) return this.newChild(args.map((a, j) => labelValue(a, names[j])))
       node = next
     }
@@ -183,22 +208,9 @@ export abstract class Metric<T extends string = string, C = unknown> {
 
   /** @internal The child for a labels object (the hot path of `inc(labels)`/`observe(labels, v)`). */
   childOf(labels: LabelValues<T>): C {
-    const names = this.labelNames
-    let node: unknown = this.root
-    for (let i = 0; i < names.length; i++) {
-      let v: unknown = labels[names[i]]
-      if (typeof v !== 'string') {
-        if (typeof v !== 'number') return this.childFromObject(labels)
-        v = String(v)
-      }
-      const next = (node as Node).get(v as string)
-      if (next === undefined) return this.childFromObject(labels)
-      node = next
-    }
-    let n = 0
-    for (const _ in labels) n++
-    if (n !== names.length) return this.childFromObject(labels)
-    return (names.length === 0 ? this.defaultChild() : node) as C
+    const hit = this.lookup(this.root, labels)
+    if (hit === undefined || this.labelNames.length === 0) return this.childFromObject(labels)
+    return hit as C
   }
 
   private childFromObject(labels: LabelValues<T>): C {
@@ -212,8 +224,8 @@ export abstract class Metric<T extends string = string, C = unknown> {
   /** Resolves label values (strings, checked) to a child, creating the series if new. */
   private newChild(values: string[]): C {
     let node = this.root
-    for (let i = 0; i < values.length - 1; i++) node = (node.get(values[i]) as Node | undefined) ?? (node.set(values[i], new Map()).get(values[i]) as Node)
-    const last = values.length === 0 ? undefined : node.get(values[values.length - 1])
+    for (let i = 0; i < values.length - 1; i++) node = (node[values[i]] as Node | undefined) ?? (node[values[i]] = newNode())
+    const last = values.length === 0 ? undefined : node[values[values.length - 1]]
     if (last !== undefined) return last as C
     const sid = store.series(this.fid, values)
     const known = this.sidSlot.get(sid)
@@ -236,7 +248,7 @@ export abstract class Metric<T extends string = string, C = unknown> {
     this.sidSlot.set(sid, slot)
     const child = this.makeChild(slot)
     this.slotChild[slot] = child
-    if (values.length > 0) node.set(values[values.length - 1], child)
+    if (values.length > 0) node[values[values.length - 1]] = child
     return child
   }
 
@@ -298,18 +310,18 @@ export abstract class Metric<T extends string = string, C = unknown> {
     // caller kept creates the series again (at flush), as a new labels() call would.
     let node = this.root
     for (let i = 0; i < values.length - 1; i++) {
-      const next = node.get(values[i]) as Node | undefined
+      const next = node[values[i]] as Node | undefined
       if (!next) return
       node = next
     }
-    if (values.length > 0) node.delete(values[values.length - 1])
+    if (values.length > 0) delete node[values[values.length - 1]]
   }
 
   /** Removes every series (an unlabeled metric goes back to zero). */
   reset(): void {
     this.flush()
     store.reset(this.fid)
-    this.root = new Map()
+    this.root = newNode()
     this.sidSlot.clear()
     this.slotLabels = []
     this.slotChild = []

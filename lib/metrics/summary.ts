@@ -32,13 +32,13 @@ export class SummaryChild {
   ) {}
 
   observe(value: number): void {
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
+    if (!Number.isFinite(value)) {
       throw new RangeError(`observed value must be a finite number, got ${typeof value === 'number' ? value : typeof value}`)
     }
     const m = this.m
     const n = m.staged
     m.values[n] = value
-    m.slotsStaged[n] = this.slot
+    m.sidsStaged[n] = m.slotSid[this.slot]
     m.staged = n + 1
     if (n + 1 === STAGED) m.flush()
   }
@@ -52,8 +52,8 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
   readonly type = 'summary' as const
   /** @internal */
   values = new Float64Array(STAGED)
-  /** @internal */
-  slotsStaged = new Uint32Array(STAGED)
+  /** @internal The series of each staged value. */
+  sidsStaged = new Uint32Array(STAGED)
   /** @internal */
   staged = 0
 
@@ -95,9 +95,9 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
     const n = this.staged
     if (n === 0) return
     this.staged = 0
-    const sids = new Uint32Array(n)
-    for (let i = 0; i < n; i++) sids[i] = this.slotSid[this.slotsStaged[i]]
-    const values = this.values.slice(0, n)
+    // Views of the staging arrays: the store reads them during this call and keeps nothing.
+    const sids = this.sidsStaged.subarray(0, n)
+    const values = this.values.subarray(0, n)
     const now = Date.now()
     const dead = store.observe(this.fid, sids, values, now)
     if (dead.length === 0) return

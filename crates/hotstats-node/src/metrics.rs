@@ -13,7 +13,10 @@ static STORE: OnceLock<Mutex<Store>> = OnceLock::new();
 fn store() -> MutexGuard<'static, Store> {
     // A panic cannot happen while the lock is held (catch_unwind aside, the store's methods
     // return errors), but if it did, the state is still consistent per call: keep going.
-    STORE.get_or_init(|| Mutex::new(Store::new())).lock().unwrap_or_else(|e| e.into_inner())
+    STORE
+        .get_or_init(|| Mutex::new(Store::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
 }
 
 fn err(e: MetricsError) -> Error {
@@ -36,8 +39,12 @@ pub struct MetricFamilyDef {
 }
 
 fn to_core(d: MetricFamilyDef) -> Result<FamilyDef> {
-    let kind = Kind::parse(&d.kind)
-        .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown metric kind {:?}", d.kind)))?;
+    let kind = Kind::parse(&d.kind).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("unknown metric kind {:?}", d.kind),
+        )
+    })?;
     Ok(FamilyDef {
         key: d.key,
         kind,
@@ -102,7 +109,14 @@ pub fn metrics_undefine(fid: u32) -> bool {
 /// Families whose key starts with `prefix`, in definition order.
 #[napi(catch_unwind)]
 pub fn metrics_families(prefix: String) -> Vec<MetricFamily> {
-    store().families(&prefix).into_iter().map(|(id, d)| MetricFamily { id, def: from_core(d) }).collect()
+    store()
+        .families(&prefix)
+        .into_iter()
+        .map(|(id, d)| MetricFamily {
+            id,
+            def: from_core(d),
+        })
+        .collect()
 }
 
 #[napi(catch_unwind)]
@@ -140,7 +154,10 @@ pub fn metrics_observe(fid: u32, sids: &[u32], values: &[f64], now_ms: f64) -> R
 #[napi(catch_unwind)]
 pub fn metrics_snapshot(fid: u32, now_ms: f64) -> Result<MetricSnapshot> {
     let (sids, rows) = store().snapshot(fid, now_ms).map_err(err)?;
-    Ok(MetricSnapshot { sids: sids.into(), rows: rows.into() })
+    Ok(MetricSnapshot {
+        sids: sids.into(),
+        rows: rows.into(),
+    })
 }
 
 #[napi(catch_unwind)]
@@ -154,5 +171,8 @@ pub fn metrics_window_sketches(fid: u32, now_ms: f64) -> Result<MetricSketches> 
     let all = store().window_sketches(fid, now_ms).map_err(err)?;
     let sids: Vec<u32> = all.iter().map(|(s, _)| *s).collect();
     let sketches = all.into_iter().map(|(_, k)| k.serialize().into()).collect();
-    Ok(MetricSketches { sids: sids.into(), sketches })
+    Ok(MetricSketches {
+        sids: sids.into(),
+        sketches,
+    })
 }

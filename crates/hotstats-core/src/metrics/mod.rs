@@ -91,7 +91,10 @@ pub enum MetricsError {
 impl fmt::Display for MetricsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            MetricsError::UnknownFamily(id) => write!(f, "metric family {id} is not registered (cleared or removed)"),
+            MetricsError::UnknownFamily(id) => write!(
+                f,
+                "metric family {id} is not registered (cleared or removed)"
+            ),
             MetricsError::Conflict(m) | MetricsError::Invalid(m) => f.write_str(m),
         }
     }
@@ -128,7 +131,9 @@ impl Family {
 
     fn new_series(&mut self, labels: Vec<String>) -> Result<u32, MetricsError> {
         let window = match self.def.kind {
-            Kind::Summary => Some(Window::new(&self.def).map_err(|e| MetricsError::Invalid(e.to_string()))?),
+            Kind::Summary => {
+                Some(Window::new(&self.def).map_err(|e| MetricsError::Invalid(e.to_string()))?)
+            }
             _ => None,
         };
         let sid = self.next_sid;
@@ -138,7 +143,11 @@ impl Family {
             .ok_or_else(|| MetricsError::Invalid("series ids exhausted for this family".into()))?;
         self.series.insert(
             sid,
-            Series { labels: labels.clone(), values: vec![0.0; self.value_width()], window },
+            Series {
+                labels: labels.clone(),
+                values: vec![0.0; self.value_width()],
+                window,
+            },
         );
         self.index.insert(labels, sid);
         Ok(sid)
@@ -204,7 +213,14 @@ impl Store {
         self.by_key.insert(def.key.clone(), fid);
         self.families.insert(
             fid,
-            Family { def, series: BTreeMap::new(), index: HashMap::new(), next_sid: 0, overflow: None, refused: 0.0 },
+            Family {
+                def,
+                series: BTreeMap::new(),
+                index: HashMap::new(),
+                next_sid: 0,
+                overflow: None,
+                refused: 0.0,
+            },
         );
         Ok(fid)
     }
@@ -222,14 +238,20 @@ impl Store {
 
     /// Families whose key starts with `prefix` (a registry's name and "\0"), in definition order.
     pub fn families(&self, prefix: &str) -> Vec<(u32, &FamilyDef)> {
-        let mut out: Vec<(u32, &FamilyDef)> =
-            self.families.iter().filter(|(_, f)| f.def.key.starts_with(prefix)).map(|(&id, f)| (id, &f.def)).collect();
+        let mut out: Vec<(u32, &FamilyDef)> = self
+            .families
+            .iter()
+            .filter(|(_, f)| f.def.key.starts_with(prefix))
+            .map(|(&id, f)| (id, &f.def))
+            .collect();
         out.sort_by_key(|(id, _)| *id);
         out
     }
 
     fn family(&mut self, fid: u32) -> Result<&mut Family, MetricsError> {
-        self.families.get_mut(&fid).ok_or(MetricsError::UnknownFamily(fid))
+        self.families
+            .get_mut(&fid)
+            .ok_or(MetricsError::UnknownFamily(fid))
     }
 
     /// The series for these label values, created if new. At the family's limit a new label set
@@ -261,7 +283,10 @@ impl Store {
 
     /// New label sets refused because the family was at its limit.
     pub fn refused(&self, fid: u32) -> Result<f64, MetricsError> {
-        self.families.get(&fid).map(|f| f.refused).ok_or(MetricsError::UnknownFamily(fid))
+        self.families
+            .get(&fid)
+            .map(|f| f.refused)
+            .ok_or(MetricsError::UnknownFamily(fid))
     }
 
     /// Removes one series; true if it existed.
@@ -291,7 +316,10 @@ impl Store {
 
     /// Values each staged row has for this family's kind (see the module docs).
     pub fn row_width(&self, fid: u32) -> Result<usize, MetricsError> {
-        let f = self.families.get(&fid).ok_or(MetricsError::UnknownFamily(fid))?;
+        let f = self
+            .families
+            .get(&fid)
+            .ok_or(MetricsError::UnknownFamily(fid))?;
         Ok(match f.def.kind {
             Kind::Counter => 1,
             Kind::Gauge => 3,
@@ -301,11 +329,18 @@ impl Store {
     }
 
     /// Applies staged rows (counter, gauge or histogram) to their series.
-    pub fn apply(&mut self, fid: u32, sids: &[u32], rows: &[f64]) -> Result<DeadSids, MetricsError> {
+    pub fn apply(
+        &mut self,
+        fid: u32,
+        sids: &[u32],
+        rows: &[f64],
+    ) -> Result<DeadSids, MetricsError> {
         let width = self.row_width(fid)?;
         let f = self.family(fid)?;
         if f.def.kind == Kind::Summary {
-            return Err(MetricsError::Invalid("summaries take values through observe".into()));
+            return Err(MetricsError::Invalid(
+                "summaries take values through observe".into(),
+            ));
         }
         if rows.len() != sids.len() * width {
             return Err(MetricsError::Invalid(format!(
@@ -341,17 +376,36 @@ impl Store {
     }
 
     /// Adds summary values (one per sid, finite: checked by the caller) at time `now_ms`.
-    /// Consecutive values of one series go to its sketch in one batch.
-    pub fn observe(&mut self, fid: u32, sids: &[u32], values: &[f64], now_ms: f64) -> Result<DeadSids, MetricsError> {
+    /// Consecutive values of one series go to its sketch in one batch, and add their compensated
+    /// sum to the series' sum.
+    pub fn observe(
+        &mut self,
+        fid: u32,
+        sids: &[u32],
+        values: &[f64],
+        now_ms: f64,
+    ) -> Result<DeadSids, MetricsError> {
         let f = self.family(fid)?;
         if f.def.kind != Kind::Summary {
             return Err(MetricsError::Invalid("observe is for summaries".into()));
         }
         if sids.len() != values.len() {
-            return Err(MetricsError::Invalid("sids and values differ in length".into()));
+            return Err(MetricsError::Invalid(
+                "sids and values differ in length".into(),
+            ));
         }
-        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
-            return Err(MetricsError::Invalid(format!("summary values must be finite, got {v}")));
+        // The min/max kernel is the finiteness check (NaN or an infinity shows in the extremes).
+        let k = crate::kernels::detected();
+        let extremes = k.min_max(values);
+        if !values.is_empty() && !(extremes.min.is_finite() && extremes.max.is_finite()) {
+            let v = values
+                .iter()
+                .find(|v| !v.is_finite())
+                .copied()
+                .unwrap_or(f64::NAN);
+            return Err(MetricsError::Invalid(format!(
+                "summary values must be finite, got {v}"
+            )));
         }
         let mut dead = Vec::new();
         let mut start = 0;
@@ -365,12 +419,13 @@ impl Store {
             match f.series.get_mut(&sid) {
                 None => dead.extend(std::iter::repeat(sid).take(run.len())),
                 Some(s) => {
+                    // The sum grows by each run's compensated sum (the sum kernel: the same bits
+                    // on every backend, including the JS twin).
                     s.values[0] += run.len() as f64;
-                    for v in run {
-                        s.values[1] += v;
-                    }
+                    s.values[1] += k.sum(run);
                     let w = s.window.as_mut().expect("summary series have a window");
-                    w.add_all(run, now_ms).map_err(|e| MetricsError::Invalid(e.to_string()))?;
+                    w.add_all(run, now_ms)
+                        .map_err(|e| MetricsError::Invalid(e.to_string()))?;
                 }
             }
             start = end;
@@ -379,7 +434,11 @@ impl Store {
     }
 
     /// Every live series' sid and row (see the module docs), in creation order.
-    pub fn snapshot(&mut self, fid: u32, now_ms: f64) -> Result<(Vec<u32>, Vec<f64>), MetricsError> {
+    pub fn snapshot(
+        &mut self,
+        fid: u32,
+        now_ms: f64,
+    ) -> Result<(Vec<u32>, Vec<f64>), MetricsError> {
         let f = self.family(fid)?;
         let mut sids = Vec::with_capacity(f.series.len());
         let mut rows = Vec::new();
@@ -387,7 +446,9 @@ impl Store {
             sids.push(sid);
             rows.extend_from_slice(&s.values);
             if let Some(w) = s.window.as_mut() {
-                let merged = w.merged(now_ms).map_err(|e| MetricsError::Invalid(e.to_string()))?;
+                let merged = w
+                    .merged(now_ms)
+                    .map_err(|e| MetricsError::Invalid(e.to_string()))?;
                 for &q in &f.def.percentiles {
                     rows.push(merged.quantile(q).unwrap_or(f64::NAN));
                 }
@@ -398,17 +459,31 @@ impl Store {
 
     /// Label values of these series (None for a removed one).
     pub fn labels(&self, fid: u32, sids: &[u32]) -> Result<Vec<Option<Vec<String>>>, MetricsError> {
-        let f = self.families.get(&fid).ok_or(MetricsError::UnknownFamily(fid))?;
-        Ok(sids.iter().map(|sid| f.series.get(sid).map(|s| s.labels.clone())).collect())
+        let f = self
+            .families
+            .get(&fid)
+            .ok_or(MetricsError::UnknownFamily(fid))?;
+        Ok(sids
+            .iter()
+            .map(|sid| f.series.get(sid).map(|s| s.labels.clone()))
+            .collect())
     }
 
     /// Each live summary series' window merged into one sketch (for merging across processes).
-    pub fn window_sketches(&mut self, fid: u32, now_ms: f64) -> Result<Vec<(u32, QuantileSketch)>, MetricsError> {
+    pub fn window_sketches(
+        &mut self,
+        fid: u32,
+        now_ms: f64,
+    ) -> Result<Vec<(u32, QuantileSketch)>, MetricsError> {
         let f = self.family(fid)?;
         let mut out = Vec::with_capacity(f.series.len());
         for (&sid, s) in f.series.iter_mut() {
             if let Some(w) = s.window.as_mut() {
-                out.push((sid, w.merged(now_ms).map_err(|e| MetricsError::Invalid(e.to_string()))?));
+                out.push((
+                    sid,
+                    w.merged(now_ms)
+                        .map_err(|e| MetricsError::Invalid(e.to_string()))?,
+                ));
             }
         }
         Ok(out)

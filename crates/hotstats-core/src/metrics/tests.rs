@@ -25,7 +25,10 @@ fn define_joins_equal_definitions_and_refuses_conflicts() {
     let mut s = Store::new();
     let a = s.define(def("r\0x", Kind::Counter)).unwrap();
     assert_eq!(s.define(def("r\0x", Kind::Counter)).unwrap(), a);
-    assert!(matches!(s.define(def("r\0x", Kind::Gauge)), Err(MetricsError::Conflict(_))));
+    assert!(matches!(
+        s.define(def("r\0x", Kind::Gauge)),
+        Err(MetricsError::Conflict(_))
+    ));
     let mut bad = def("r\0h", Kind::Histogram);
     bad.buckets = vec![1.0, 1.0];
     assert!(s.define(bad).is_err());
@@ -47,7 +50,8 @@ fn counters_add_gauges_set_then_add_histograms_add_per_bucket() {
     s.apply(g, &[g1], &[1.0, 10.0, -1.0]).unwrap();
     assert_eq!(s.snapshot(g, 0.0).unwrap().1, vec![9.0]);
     let h1 = s.series(h, &l("a")).unwrap();
-    s.apply(h, &[h1, h1], &[1.0, 0.0, 2.0, 7.5, 0.0, 1.0, 0.0, 0.5]).unwrap();
+    s.apply(h, &[h1, h1], &[1.0, 0.0, 2.0, 7.5, 0.0, 1.0, 0.0, 0.5])
+        .unwrap();
     assert_eq!(s.snapshot(h, 0.0).unwrap().1, vec![1.0, 1.0, 2.0, 8.0]);
     assert!(s.apply(h, &[h1], &[1.0]).is_err(), "a short row is refused");
 }
@@ -78,8 +82,15 @@ fn the_series_limit_sends_new_label_sets_to_one_overflow_series_and_counts_them(
     let o2 = s.series(c, &l("e")).unwrap();
     assert_eq!(o1, o2);
     assert_eq!(s.refused(c).unwrap(), 2.0);
-    assert_eq!(s.labels(c, &[o1]).unwrap(), vec![Some(l(OVERFLOW_LABEL_VALUE))]);
-    assert_eq!(s.series(c, &l("a")).unwrap(), 0, "known label sets still resolve");
+    assert_eq!(
+        s.labels(c, &[o1]).unwrap(),
+        vec![Some(l(OVERFLOW_LABEL_VALUE))]
+    );
+    assert_eq!(
+        s.series(c, &l("a")).unwrap(),
+        0,
+        "known label sets still resolve"
+    );
     assert!(s.series(c, &[]).is_err(), "wrong label count");
 }
 

@@ -23,11 +23,19 @@ pub struct Window {
 
 impl Window {
     pub fn new(def: &FamilyDef) -> Result<Window, SketchError> {
-        let n = if def.max_age_ms > 0.0 { def.age_buckets.max(1) as usize } else { 1 };
+        let n = if def.max_age_ms > 0.0 {
+            def.age_buckets.max(1) as usize
+        } else {
+            1
+        };
         let sketch = QuantileSketch::new(def.relative_accuracy, MAX_BINS)?;
         Ok(Window {
             ring: vec![sketch; n],
-            width_ms: if def.max_age_ms > 0.0 { def.max_age_ms / n as f64 } else { 0.0 },
+            width_ms: if def.max_age_ms > 0.0 {
+                def.max_age_ms / n as f64
+            } else {
+                0.0
+            },
             head: None,
         })
     }
