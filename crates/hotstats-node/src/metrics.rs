@@ -2,6 +2,9 @@
 //! mutex for the whole process: every worker_thread that loads the addon sees the same
 //! families. Threads stage records in JS and call in here once per batch, not per event.
 
+// napi-derive does not expand the exports in `cargo test` builds, which leaves their helpers unused there.
+#![cfg_attr(test, allow(dead_code))]
+
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use hotstats_core::metrics::{FamilyDef, Kind, MetricsError, Store};

@@ -201,7 +201,7 @@ impl Store {
             if *have != def {
                 return Err(MetricsError::Conflict(format!(
                     "metric {:?} is already registered with a different definition ({} with labels {:?})",
-                    def.key.split('\0').last().unwrap_or(""),
+                    def.key.rsplit('\0').next().unwrap_or(""),
                     have.kind.name(),
                     have.label_names
                 )));
@@ -397,7 +397,8 @@ impl Store {
         // The min/max kernel is the finiteness check (NaN or an infinity shows in the extremes).
         let k = crate::kernels::detected();
         let extremes = k.min_max(values);
-        if !values.is_empty() && !(extremes.min.is_finite() && extremes.max.is_finite()) {
+        let all_finite = extremes.min.is_finite() && extremes.max.is_finite();
+        if !values.is_empty() && !all_finite {
             let v = values
                 .iter()
                 .find(|v| !v.is_finite())
