@@ -222,6 +222,9 @@ test('past maxSeries new label sets go to one overflow series and are counted', 
   )
   t.is(c.refusedSeries(), 7)
   t.true((await r.metrics()).includes('hotstats_metric_series_refused_total{metric="user_total"} 7\n'))
+  const single = await r.getSingleMetricAsString('user_total')
+  t.true(single.startsWith('# HELP user_total h\n') && single.includes('user_total{user="__overflow__"} 7\n'))
+  t.false(single.includes('refused'))
 })
 
 test('remove, reset and clear', async (t) => {

@@ -156,7 +156,7 @@ export class Registry {
         }
         if (to === sids.length) break
       }
-      const r = store.refused(f.id)
+      const r = only === undefined ? store.refused(f.id) : 0
       if (r > 0) refused.push(`hotstats_metric_series_refused_total{metric="${f.name}"} ${r}\n`)
     }
     if (refused.length > 0) {
@@ -183,8 +183,7 @@ export class Registry {
   }
 
   async getSingleMetricAsString(name: string): Promise<string> {
-    const text = await this.format('prometheus', name)
-    return text.replace(/# HELP hotstats_metric_series_refused_total[\s\S]*$/, '')
+    return this.format('prometheus', name)
   }
 
   /** Every metric registered here from this thread, in prom-client's JSON shape. */

@@ -107,11 +107,6 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
     store.observe(this.fid, Uint32Array.from(again, (i) => moved.get(sids[i])!), Float64Array.from(again, (i) => values[i]), now)
   }
 
-  reset(): void {
-    this.flush()
-    super.reset()
-  }
-
   protected valuesOf(row: Float64Array, labels: Record<string, string>, out: MetricValue[]): void {
     this.def.percentiles.forEach((q, k) => out.push({ value: row[2 + k], labels: { ...labels, quantile: q } }))
     out.push({ value: row[1], labels, metricName: `${this.name}_sum` })
