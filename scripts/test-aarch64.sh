@@ -18,6 +18,8 @@ echo "== aarch64: distribution functions against scipy (qemu)"
 cargo test -p hotstats-core --release --target $T --target-dir $DIR --test special_scipy
 echo "== aarch64: statistical tests against scipy (qemu)"
 cargo test -p hotstats-core --release --target $T --target-dir $DIR --test inference_scipy
+echo "== aarch64: control charts against the reference (qemu)"
+cargo test -p hotstats-core --release --target $T --target-dir $DIR --test spc_reference
 echo "== aarch64: cross-compile the Node binding (linux-arm64-gnu package)"
 cargo build -p hotstats-node --release --target $T --target-dir $DIR
 out=$DIR/$T/release/libhotstats_node.so

@@ -11,5 +11,6 @@ pub mod kernels;
 pub mod metrics;
 pub mod moments;
 pub mod quantile;
+pub mod spc;
 
 pub use kernels::{Backend, BackendError, Kernels, Summary};
