@@ -65,3 +65,24 @@ export type {
   DistributionFit,
   DistributionCandidate,
 } from './lib/inference'
+export { chartConstants, xbarRChart, xbarSChart, individualsChart, ewmaChart, cusumChart, ControlChart } from './lib/spc'
+export type {
+  RuleSet,
+  RuleOptions,
+  ChartConstants,
+  ChartLine,
+  ChartName,
+  ChartViolation,
+  XbarRChart,
+  XbarSChart,
+  IndividualsChart,
+  EwmaChart,
+  EwmaOptions,
+  CusumChart,
+  CusumOptions,
+  CusumSignal,
+  ControlChartType,
+  ControlChartOptions,
+  ControlSignal,
+  ControlLimits,
+} from './lib/spc'

@@ -202,6 +202,59 @@ export declare function selectBackend(name: string): string
 /** The native backend in use (chosen on first use if `selectBackend` was not called). */
 export declare function selectedBackend(): string
 
+/** [d2, d3, c4, A2, A3, D3, D4, B3, B4] for subgroup size n. */
+export declare function spcConstants(n: number): Array<number>
+
+export declare function spcCusumChart(values: Float64Array, k: number, h: number, target?: number | undefined | null, sigma?: number | undefined | null): SpcCusumChart
+
+export interface SpcCusumChart {
+  target: number
+  sigma: number
+  allowance: number
+  decisionInterval: number
+  upper: Array<number>
+  lower: Array<number>
+  /** Signal indices, each followed by its side: 1 upper, -1 lower. */
+  signals: Array<number>
+}
+
+export declare function spcEwmaChart(values: Float64Array, lambda: number, l: number, target?: number | undefined | null, sigma?: number | undefined | null): SpcEwmaChart
+
+export interface SpcEwmaChart {
+  target: number
+  sigma: number
+  points: Array<number>
+  ucl: Array<number>
+  lcl: Array<number>
+  signals: Array<number>
+}
+
+export declare function spcIndividualsChart(values: Float64Array, rules: string): SpcShewhartChart
+
+export interface SpcLine {
+  center: number
+  ucl: number
+  lcl: number
+  points: Array<number>
+}
+
+export interface SpcShewhartChart {
+  sigma: number
+  location: SpcLine
+  dispersion: SpcLine
+  violations: Array<SpcViolation>
+}
+
+export interface SpcViolation {
+  /** 0: the location panel, 1: the dispersion panel. */
+  panel: number
+  index: number
+  rule: number
+}
+
+/** `dispersion` is "range" or "stddev". */
+export declare function spcXbarChart(values: Float64Array, n: number, dispersion: string, rules: string): SpcShewhartChart
+
 export interface StatisticResult {
   statistic: number
   pValue: number

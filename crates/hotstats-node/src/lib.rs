@@ -13,6 +13,7 @@ use napi_derive::napi;
 mod fast;
 mod inference;
 mod metrics;
+mod spc;
 
 /// The process-wide backend, chosen once (shared by every worker_thread: Rust statics are).
 static SELECTED: OnceLock<Kernels> = OnceLock::new();
