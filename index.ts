@@ -86,3 +86,5 @@ export type {
   ControlSignal,
   ControlLimits,
 } from './lib/spc'
+export { Experiment, ExperimentVariant, EXPERIMENT_STAGE } from './lib/experiment'
+export type { ExperimentOptions, VariantSummary } from './lib/experiment'
