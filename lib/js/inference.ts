@@ -438,7 +438,7 @@ function tanhSinh(f: (x: number, y: number) => number, lo: number, hi: number): 
     h *= 0.5
     for (let k = 1; k * h <= T_MAX; k += 2) total += evalAt(k * h) + evalAt(-k * h)
     const next = total * h * half
-    if (Math.abs(next - estimate) <= 1e-15 * Math.abs(next)) return next
+    if (Math.abs(next - estimate) <= 1e-13 * Math.abs(next)) return next
     estimate = next
   }
   return estimate
