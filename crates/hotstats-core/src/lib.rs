@@ -12,5 +12,6 @@ pub mod metrics;
 pub mod moments;
 pub mod quantile;
 pub mod spc;
+pub mod window;
 
 pub use kernels::{Backend, BackendError, Kernels, Summary};
