@@ -88,3 +88,5 @@ export type {
 } from './lib/spc'
 export { Experiment, ExperimentVariant, EXPERIMENT_STAGE } from './lib/experiment'
 export type { ExperimentOptions, VariantSummary } from './lib/experiment'
+export { SlidingWindow, WINDOW_STAGE } from './lib/window'
+export type { SlidingWindowOptions, WindowStats, RecordOptions } from './lib/window'

@@ -28,6 +28,23 @@ export declare class NativeQuantileSketch {
   static deserialize(bytes: Uint8Array): NativeQuantileSketch
 }
 
+export declare class NativeSlidingWindow {
+  constructor(windowMs: number, buckets: number, relativeAccuracy: number, allowedLatenessMs: number)
+  keyId(key: string): number
+  /**
+   * Records events[0..n): ids, values, times (ms) and patterns (index * 64 + value, or −1).
+   * Every event is checked before any is recorded. Returns how many were accepted (the
+   * rest were late).
+   */
+  recordMany(ids: Uint32Array, values: Float64Array, times: Float64Array, patterns: Int32Array, n: number): number
+  /** [count, sum, min, max, mean, variance, rate, uniques] of key `id` at `now`. */
+  stats(id: number, now: number): Array<number>
+  /** The quantiles `qs` (each in [0, 1]) of key `id` over the window at `now`; NaN when empty. */
+  quantiles(id: number, now: number, qs: Float64Array): Array<number>
+  get late(): number
+  get watermark(): number
+}
+
 /** Test-only: panics inside Rust, to prove the panic becomes a JS Error and the process goes on. */
 export declare function __panicForTest(message: string): void
 

@@ -14,6 +14,7 @@ mod fast;
 mod inference;
 mod metrics;
 mod spc;
+mod window;
 
 /// The process-wide backend, chosen once (shared by every worker_thread: Rust statics are).
 static SELECTED: OnceLock<Kernels> = OnceLock::new();

@@ -1,0 +1,142 @@
+//! Binding of `hotstats_core::window::SlidingWindow`: events arrive in batches (key ids,
+//! values, times, packed HyperLogLog patterns), so one Node-API call carries many events.
+
+// The #[napi] exports are not compiled into unit tests, so the helpers look unused there.
+#![cfg_attr(test, allow(dead_code))]
+
+use hotstats_core::hll;
+use hotstats_core::window::{SlidingWindow, WindowError, WindowOptions};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+fn err(e: WindowError) -> Error {
+    Error::new(Status::InvalidArg, e.0)
+}
+
+#[napi]
+pub struct NativeSlidingWindow {
+    inner: SlidingWindow,
+}
+
+#[napi]
+impl NativeSlidingWindow {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(
+        window_ms: f64,
+        buckets: u32,
+        relative_accuracy: f64,
+        allowed_lateness_ms: f64,
+    ) -> Result<Self> {
+        let opts = WindowOptions {
+            window_ms,
+            buckets: buckets as usize,
+            relative_accuracy,
+            allowed_lateness_ms,
+        };
+        Ok(NativeSlidingWindow {
+            inner: SlidingWindow::new(opts).map_err(err)?,
+        })
+    }
+
+    #[napi(catch_unwind)]
+    pub fn key_id(&mut self, key: String) -> Result<u32> {
+        self.inner.key_id(&key).map_err(err)
+    }
+
+    /// Records events[0..n): ids, values, times (ms) and patterns (index * 64 + value, or −1).
+    /// Every event is checked before any is recorded. Returns how many were accepted (the
+    /// rest were late).
+    #[napi(catch_unwind)]
+    pub fn record_many(
+        &mut self,
+        ids: &[u32],
+        values: &[f64],
+        times: &[f64],
+        patterns: &[i32],
+        n: u32,
+    ) -> Result<u32> {
+        let n = n as usize;
+        if ids.len() < n || values.len() < n || times.len() < n || patterns.len() < n {
+            return Err(Error::new(
+                Status::InvalidArg,
+                "every batch array needs n entries".to_string(),
+            ));
+        }
+        let keys = self.inner.keys().len();
+        for i in 0..n {
+            let p = patterns[i];
+            let pattern_ok = p == -1
+                || (p >= 0
+                    && ((p >> 6) as usize) < hll::REGISTERS
+                    && (1..=hll::MAX_VALUE as i32).contains(&(p & 63)));
+            if (ids[i] as usize) >= keys
+                || !values[i].is_finite()
+                || !times[i].is_finite()
+                || !pattern_ok
+            {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!("event {i} is invalid (key id, value, time or pattern)"),
+                ));
+            }
+        }
+        let mut accepted = 0;
+        for i in 0..n {
+            let p = patterns[i];
+            let unique = (p >= 0).then_some(((p >> 6) as usize, (p & 63) as u8));
+            if self
+                .inner
+                .record(ids[i], values[i], times[i], unique)
+                .map_err(err)?
+            {
+                accepted += 1;
+            }
+        }
+        Ok(accepted)
+    }
+
+    /// [count, sum, min, max, mean, variance, rate, uniques] of key `id` at `now`.
+    #[napi(catch_unwind)]
+    pub fn stats(&self, id: u32, now: f64) -> Result<Vec<f64>> {
+        let s = self
+            .inner
+            .stats(id, now)
+            .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown key id {id}")))?;
+        Ok(vec![
+            s.count as f64,
+            s.sum,
+            s.min,
+            s.max,
+            s.mean,
+            s.variance,
+            s.rate,
+            s.uniques as f64,
+        ])
+    }
+
+    /// The quantiles `qs` (each in [0, 1]) of key `id` over the window at `now`; NaN when empty.
+    #[napi(catch_unwind)]
+    pub fn quantiles(&self, id: u32, now: f64, qs: &[f64]) -> Result<Vec<f64>> {
+        let sketch = self
+            .inner
+            .sketch(id, now)
+            .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown key id {id}")))?;
+        qs.iter()
+            .map(|&q| {
+                sketch
+                    .quantile(q)
+                    .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
+            })
+            .collect()
+    }
+
+    #[napi(getter)]
+    pub fn late(&self) -> f64 {
+        self.inner.late() as f64
+    }
+
+    #[napi(getter)]
+    pub fn watermark(&self) -> f64 {
+        self.inner.watermark()
+    }
+}

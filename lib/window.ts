@@ -1,0 +1,224 @@
+/**
+ * SlidingWindow: statistics per key over the last `windowMs`, kept in a ring of `buckets`
+ * buckets per key (see crates/hotstats-core/src/window/mod.rs for the rules). count, sum, min
+ * and max are exact over the live buckets (nothing is subtracted when a bucket expires), mean
+ * and variance merge the buckets' moments, quantiles merge their QuantileSketches and uniques
+ * their HyperLogLogs.
+ *
+ * Processing time (default) stamps each event with `clock()` (Date.now, or an injected clock
+ * for tests). Event time (`eventTime: true`) takes each event's `timestamp`, accepts events up
+ * to `allowedLatenessMs` behind the newest one seen, and counts the late ones it drops (`late`).
+ *
+ * With the native binary, events are staged in typed arrays and handed over in batches of
+ * WINDOW_STAGE (and before every read), so a record costs no Node-API call.
+ */
+import { native } from './backend'
+import * as hll from './js/hll'
+import { checkOptions, JsSlidingWindow } from './js/window'
+
+/** Events staged before one native call. */
+export const WINDOW_STAGE = 1024
+
+export interface SlidingWindowOptions {
+  /** The window's length in ms; default 60 000. */
+  windowMs?: number
+  /** Buckets in the ring; default 60 (1 s each for a minute). */
+  buckets?: number
+  /** Accuracy of the quantiles; default 0.01. */
+  relativeAccuracy?: number
+  /** Use each event's `timestamp` instead of the clock. */
+  eventTime?: boolean
+  /** Event time: how far behind the newest timestamp an event may arrive; default 0. */
+  allowedLatenessMs?: number
+  /** Milliseconds now; default Date.now. */
+  clock?: () => number
+}
+
+export interface WindowStats {
+  count: number
+  sum: number
+  /** NaN when empty (as mean). */
+  min: number
+  max: number
+  mean: number
+  /** Sample variance; NaN below 2 values. */
+  variance: number
+  /** Events per second over the window. */
+  rate: number
+  /** Distinct `unique` elements (HyperLogLog estimate). */
+  uniques: number
+}
+
+export interface RecordOptions {
+  /** Event time (ms); required with `eventTime: true`, ignored otherwise. */
+  timestamp?: number
+  /** An element to count distinct (a user id, ...). */
+  unique?: string
+}
+
+type Engine = Pick<JsSlidingWindow, 'keyId' | 'stats'> & { quantiles(id: number, now: number, qs: Float64Array): number[]; readonly late: number; readonly watermark: number }
+
+class JsEngine implements Engine {
+  constructor(readonly w: JsSlidingWindow) {}
+  keyId(k: string): number {
+    return this.w.keyId(k)
+  }
+  stats(id: number, now: number): number[] {
+    return this.w.stats(id, now)
+  }
+  quantiles(id: number, now: number, qs: Float64Array): number[] {
+    const s = this.w.sketch(id, now)
+    return Array.from(qs, (q) => s.quantile(q))
+  }
+  get late(): number {
+    return this.w.lateCount
+  }
+  get watermark(): number {
+    return this.w.watermark
+  }
+}
+
+const EMPTY: WindowStats = { count: 0, sum: 0, min: NaN, max: NaN, mean: NaN, variance: NaN, rate: 0, uniques: 0 }
+
+export class SlidingWindow {
+  readonly windowMs: number
+  readonly buckets: number
+  readonly eventTime: boolean
+  private readonly clock: () => number
+  private readonly engine: Engine
+  private readonly port: JsSlidingWindow | null
+  private readonly nativeWindow: InstanceType<NonNullable<typeof native>['NativeSlidingWindow']> | null
+  private readonly ids = new Map<string, number>()
+  private readonly stageIds = new Uint32Array(WINDOW_STAGE)
+  private readonly stageValues = new Float64Array(WINDOW_STAGE)
+  private readonly stageTimes = new Float64Array(WINDOW_STAGE)
+  private readonly stagePatterns = new Int32Array(WINDOW_STAGE)
+  private staged = 0
+
+  constructor(opts: SlidingWindowOptions = {}) {
+    const num = (k: keyof SlidingWindowOptions, d: number): number => {
+      const v = opts[k] ?? d
+      if (typeof v !== 'number') throw new TypeError(`${k} must be a number, got ${typeof v}`)
+      return v
+    }
+    this.windowMs = num('windowMs', 60_000)
+    this.buckets = num('buckets', 60)
+    const accuracy = num('relativeAccuracy', 0.01)
+    this.eventTime = opts.eventTime ?? false
+    if (typeof this.eventTime !== 'boolean') throw new TypeError('eventTime must be a boolean')
+    // Processing time tolerates a clock stepping back within the window.
+    const lateness = this.eventTime ? num('allowedLatenessMs', 0) : this.windowMs
+    this.clock = opts.clock ?? Date.now
+    if (typeof this.clock !== 'function') throw new TypeError('clock must be a function returning milliseconds')
+    checkOptions(this.windowMs, this.buckets, accuracy, lateness)
+    if (native) {
+      this.nativeWindow = new native.NativeSlidingWindow(this.windowMs, this.buckets, accuracy, lateness)
+      this.port = null
+      const w = this.nativeWindow
+      this.engine = {
+        keyId: (k) => w.keyId(k),
+        stats: (id, now) => w.stats(id, now),
+        quantiles: (id, now, qs) => w.quantiles(id, now, qs),
+        get late() {
+          return w.late
+        },
+        get watermark() {
+          return w.watermark
+        },
+      }
+    } else {
+      this.nativeWindow = null
+      this.port = new JsSlidingWindow(this.windowMs, this.buckets, accuracy, lateness)
+      this.engine = new JsEngine(this.port)
+    }
+  }
+
+  /** Records one value for `key`. Bad input throws and records nothing. */
+  record(key: string, value: number, opts?: RecordOptions): void {
+    if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${key === null ? 'null' : typeof key}`)
+    if (typeof value !== 'number') throw new TypeError(`value must be a number, got ${value === null ? 'null' : typeof value}`)
+    if (!Number.isFinite(value)) throw new RangeError(`value must be finite, got ${value}`)
+    let t: number
+    if (this.eventTime) {
+      t = opts?.timestamp as number
+      if (typeof t !== 'number') throw new TypeError('an event-time window needs {timestamp} (ms) with every record')
+      if (!Number.isFinite(t)) throw new RangeError(`timestamp must be finite, got ${t}`)
+    } else {
+      t = this.clock()
+      if (typeof t !== 'number' || !Number.isFinite(t)) throw new RangeError(`clock() must return finite milliseconds, got ${t}`)
+    }
+    const u = opts?.unique
+    if (u !== undefined && typeof u !== 'string') throw new TypeError(`unique must be a string, got ${u === null ? 'null' : typeof u}`)
+    const pattern = u === undefined ? -1 : hll.pattern(u)
+    let id = this.ids.get(key)
+    if (id === undefined) {
+      id = this.engine.keyId(key)
+      this.ids.set(key, id)
+    }
+    if (this.port !== null) {
+      this.port.record(id, value, t, pattern)
+      return
+    }
+    const i = this.staged
+    this.stageIds[i] = id
+    this.stageValues[i] = value
+    this.stageTimes[i] = t
+    this.stagePatterns[i] = pattern
+    this.staged = i + 1
+    if (this.staged === WINDOW_STAGE) this.flush()
+  }
+
+  /** Hands the staged events to the native window (reads do this themselves). */
+  flush(): void {
+    if (this.staged === 0 || this.nativeWindow === null) return
+    const n = this.staged
+    this.staged = 0
+    this.nativeWindow.recordMany(this.stageIds, this.stageValues, this.stageTimes, this.stagePatterns, n)
+  }
+
+  /** The read time: `now`, or the clock (processing time), or the newest timestamp (event time). */
+  private readTime(now: number | undefined): number {
+    if (now !== undefined) {
+      if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError('now must be a number (ms)')
+      return now
+    }
+    this.flush()
+    return this.eventTime ? this.engine.watermark : this.clock()
+  }
+
+  /** The statistics of `key` over the window ending at `now` (default: see readTime). */
+  stats(key: string, now?: number): WindowStats {
+    const t = this.readTime(now)
+    this.flush()
+    const id = this.ids.get(key)
+    if (id === undefined) return { ...EMPTY }
+    const [count, sum, min, max, mean, variance, rate, uniques] = this.engine.stats(id, t)
+    return { count, sum, min, max, mean, variance, rate, uniques }
+  }
+
+  /** Quantiles (each q in [0, 1]) of `key` over the window; NaN when it is empty. */
+  quantiles(key: string, qs: readonly number[], now?: number): number[] {
+    if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers in [0, 1]')
+    for (const q of qs) if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw new RangeError(`quantiles must be in [0, 1], got ${q}`)
+    const t = this.readTime(now)
+    this.flush()
+    const id = this.ids.get(key)
+    if (id === undefined) return qs.map(() => NaN)
+    return this.engine.quantiles(id, t, Float64Array.from(qs))
+  }
+
+  quantile(key: string, q: number, now?: number): number {
+    return this.quantiles(key, [q], now)[0]
+  }
+
+  /** Events dropped for arriving too late. */
+  get late(): number {
+    this.flush()
+    return this.engine.late
+  }
+
+  /** Keys seen, in first-seen order. */
+  get keys(): string[] {
+    return [...this.ids.keys()]
+  }
+}
