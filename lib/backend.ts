@@ -80,3 +80,17 @@ export function cpuFeatures(): string[] {
   const probe = loadNative().binding
   return probe ? probe.cpuFeatures() : []
 }
+
+/**
+ * Runs a facade's backend call, turning a native error into a RangeError: the facade has
+ * checked the types, so what the binding still refuses is out of domain. TypeErrors and
+ * RangeErrors (the JS port's) pass through.
+ */
+export function rangeErrors<T>(f: () => T): T {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) throw e
+    throw new RangeError((e as Error).message)
+  }
+}

@@ -9,7 +9,7 @@
  * Bad input throws TypeError (wrong types) or RangeError (out of domain, or a statistic that is
  * undefined for the data, such as zero variance), where scipy would return NaN.
  */
-import { native } from './backend'
+import { native, rangeErrors } from './backend'
 import * as js from './js/inference'
 import { toFloat64Array, type Numbers } from './kernels'
 
@@ -34,20 +34,10 @@ function alternativeOf(opts: AlternativeOptions | undefined): Alternative {
   return alt
 }
 
-/** Native errors are domain errors (the facade checked the types): RangeError. */
-function call<T>(f: () => T): T {
-  try {
-    return f()
-  } catch (e) {
-    if (e instanceof RangeError || e instanceof TypeError) throw e
-    throw new RangeError((e as Error).message)
-  }
-}
-
 /** Welch's t-test (unequal variances), as scipy's `ttest_ind(a, b, equal_var=False)`. */
 export function welchTTest(a: Numbers, b: Numbers, opts?: AlternativeOptions): TTestResult {
   const [x, y, alt] = [toFloat64Array(a, 'a'), toFloat64Array(b, 'b'), alternativeOf(opts)]
-  return call(() => (native ? native.inferenceWelch(x, y, alt) : js.welch(x, y, alt)))
+  return rangeErrors(() => (native ? native.inferenceWelch(x, y, alt) : js.welch(x, y, alt)))
 }
 
 function summaryArgs(name: string, s: SampleSummary): Float64Array {
@@ -63,20 +53,20 @@ function summaryArgs(name: string, s: SampleSummary): Float64Array {
  */
 export function welchTTestFromSummaries(sa: SampleSummary, sb: SampleSummary, opts?: AlternativeOptions): TTestResult {
   const [x, y, alt] = [summaryArgs('a', sa), summaryArgs('b', sb), alternativeOf(opts)]
-  return call(() => (native ? native.inferenceWelchFromSummaries(x, y, alt) : js.welchFromSummaries(sa, sb, alt)))
+  return rangeErrors(() => (native ? native.inferenceWelchFromSummaries(x, y, alt) : js.welchFromSummaries(sa, sb, alt)))
 }
 
 /** Student's two-sample t-test with a pooled variance (`ttest_ind(a, b)`). */
 export function studentTTest(a: Numbers, b: Numbers, opts?: AlternativeOptions): TTestResult {
   const [x, y, alt] = [toFloat64Array(a, 'a'), toFloat64Array(b, 'b'), alternativeOf(opts)]
-  return call(() => (native ? native.inferenceStudent(x, y, alt) : js.student(x, y, alt)))
+  return rangeErrors(() => (native ? native.inferenceStudent(x, y, alt) : js.student(x, y, alt)))
 }
 
 /** One-sample t-test of the mean against `mu` (`ttest_1samp(a, mu)`). */
 export function oneSampleTTest(a: Numbers, mu: number, opts?: AlternativeOptions): TTestResult {
   const [x, alt] = [toFloat64Array(a, 'a'), alternativeOf(opts)]
   if (typeof mu !== 'number') throw new TypeError('mu must be a number')
-  return call(() => (native ? native.inferenceOneSample(x, mu, alt) : js.oneSample(x, mu, alt)))
+  return rangeErrors(() => (native ? native.inferenceOneSample(x, mu, alt) : js.oneSample(x, mu, alt)))
 }
 
 export interface MannWhitneyOptions extends AlternativeOptions {
@@ -93,7 +83,7 @@ export function mannWhitneyU(a: Numbers, b: Numbers, opts?: MannWhitneyOptions):
   if (method !== 'auto' && method !== 'exact' && method !== 'asymptotic') throw new RangeError(`method must be 'auto', 'exact' or 'asymptotic', got ${JSON.stringify(method)}`)
   const cont = opts?.useContinuity ?? true
   if (typeof cont !== 'boolean') throw new TypeError('useContinuity must be a boolean')
-  return call(() => (native ? native.inferenceMannWhitneyU(x, y, alt, method, cont) : js.mannWhitneyU(x, y, alt, method, cont)))
+  return rangeErrors(() => (native ? native.inferenceMannWhitneyU(x, y, alt, method, cont) : js.mannWhitneyU(x, y, alt, method, cont)))
 }
 
 /**
@@ -106,7 +96,7 @@ export function chiSquareTest(table: readonly Numbers[], opts?: { correction?: b
   const correction = opts?.correction ?? true
   if (typeof correction !== 'boolean') throw new TypeError('correction must be a boolean')
   if (rows.length !== 2) throw new RangeError(`table must have 2 rows, got ${rows.length}`)
-  return call(() => (native ? native.inferenceChiSquare(rows[0], rows[1], correction) : js.chiSquareTest(rows, correction)))
+  return rangeErrors(() => (native ? native.inferenceChiSquare(rows[0], rows[1], correction) : js.chiSquareTest(rows, correction)))
 }
 
 export interface TwoProportions {
@@ -129,7 +119,7 @@ function counts(c: TwoProportions): [number, number, number, number] {
 export function twoProportionZTest(c: TwoProportions, opts?: AlternativeOptions): StatisticResult {
   const [sa, na, sb, nb] = counts(c)
   const alt = alternativeOf(opts)
-  return call(() => (native ? native.inferenceTwoProportionZ(Float64Array.of(sa, na, sb, nb), alt) : js.twoProportionZTest(sa, na, sb, nb, alt)))
+  return rangeErrors(() => (native ? native.inferenceTwoProportionZ(Float64Array.of(sa, na, sb, nb), alt) : js.twoProportionZTest(sa, na, sb, nb, alt)))
 }
 
 export interface BetaBinomialInput extends TwoProportions {
@@ -146,7 +136,7 @@ export function betaBinomialAB(input: BetaBinomialInput): BetaBinomialResult {
   const alpha = input.prior?.alpha ?? 1
   const beta = input.prior?.beta ?? 1
   if (typeof alpha !== 'number' || typeof beta !== 'number') throw new TypeError('prior must be {alpha: number, beta: number}')
-  return call(() => {
+  return rangeErrors(() => {
     if (!native) return js.betaBinomialAB(sa, na, sb, nb, alpha, beta)
     const r = native.inferenceBetaBinomialAb(Float64Array.of(sa, na, sb, nb, alpha, beta))
     return { ...r, credibleIntervalA95: [r.credibleIntervalA95[0], r.credibleIntervalA95[1]], credibleIntervalB95: [r.credibleIntervalB95[0], r.credibleIntervalB95[1]] }
@@ -156,7 +146,7 @@ export function betaBinomialAB(input: BetaBinomialInput): BetaBinomialResult {
 /** Shapiro-Wilk normality test (Royston's AS R94, as scipy's `shapiro`), 3 to 5000 values. */
 export function shapiroWilk(x: Numbers): StatisticResult {
   const v = toFloat64Array(x, 'x')
-  return call(() => (native ? native.inferenceShapiroWilk(v) : js.shapiroWilk(v)))
+  return rangeErrors(() => (native ? native.inferenceShapiroWilk(v) : js.shapiroWilk(v)))
 }
 
 const CANDIDATES: readonly DistributionCandidate[] = ['normal', 'lognormal', 'exponential']
@@ -171,7 +161,7 @@ export function fitDistribution(x: Numbers, opts?: { candidates?: readonly Distr
   const cands = opts?.candidates ?? CANDIDATES
   if (!Array.isArray(cands)) throw new TypeError('candidates must be an array')
   for (const c of cands) if (!CANDIDATES.includes(c)) throw new RangeError(`unknown candidate ${JSON.stringify(c)} (normal, lognormal, exponential)`)
-  return call(() => {
+  return rangeErrors(() => {
     if (!native) return js.fitDistribution(v, cands)
     return native.inferenceFitDistribution(v, [...cands]).map((f) => ({
       name: f.name as DistributionCandidate,

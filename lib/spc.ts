@@ -12,7 +12,7 @@
  * Bad input throws TypeError (wrong types) or RangeError (out of domain, or data with no spread,
  * where the limits would collapse).
  */
-import { native } from './backend'
+import { native, rangeErrors } from './backend'
 import * as js from './js/spc'
 import { toFloat64Array, type Numbers } from './kernels'
 
@@ -93,18 +93,8 @@ export interface CusumSignal {
   side: 'upper' | 'lower'
 }
 
-export interface CusumChart {
-  target: number
-  sigma: number
-  /** K = kσ. */
-  allowance: number
-  /** H = hσ. */
-  decisionInterval: number
-  /** C⁺_i and C⁻_i. */
-  upper: number[]
-  lower: number[]
-  signals: CusumSignal[]
-}
+/** As the core returns it, with the signals named. */
+export type CusumChart = Omit<js.CusumChart, 'signals'> & { signals: CusumSignal[] }
 
 export interface RuleOptions {
   /** 'western-electric' (default), 'nelson', or 'limits' (rule 1 only). */
@@ -129,15 +119,6 @@ export interface CusumOptions {
   h?: number
   target?: number
   sigma?: number
-}
-
-function call<T>(f: () => T): T {
-  try {
-    return f()
-  } catch (e) {
-    if (e instanceof RangeError || e instanceof TypeError) throw e
-    throw new RangeError((e as Error).message)
-  }
 }
 
 function ruleSetOf(opts: RuleOptions | undefined): RuleSet {
@@ -174,8 +155,8 @@ function flatten(subgroups: readonly Numbers[]): [Float64Array, number] {
 }
 
 function shewhart(values: Float64Array, n: number, kind: 'range' | 'stddev' | 'individuals', rules: RuleSet): js.ShewhartChart {
-  if (kind === 'individuals') return call(() => (native ? native.spcIndividualsChart(values, rules) : js.individualsChart(values, rules)))
-  return call(() => (native ? native.spcXbarChart(values, n, kind, rules) : js.xbarChart(values, n, kind, rules)))
+  if (kind === 'individuals') return rangeErrors(() => (native ? native.spcIndividualsChart(values, rules) : js.individualsChart(values, rules)))
+  return rangeErrors(() => (native ? native.spcXbarChart(values, n, kind, rules) : js.xbarChart(values, n, kind, rules)))
 }
 
 function named(v: js.Violation[], names: [ChartName, ChartName]): ChartViolation[] {
@@ -222,7 +203,7 @@ export function ewmaChart(values: Numbers, opts?: EwmaOptions): EwmaChart {
   const L = optionalNumber(opts, 'L', 3) as number
   const target = optionalNumber(opts, 'target', undefined)
   const sigma = optionalNumber(opts, 'sigma', undefined)
-  const c = call(() => (native ? native.spcEwmaChart(x, lambda, L, target, sigma) : js.ewmaChart(x, lambda, L, target, sigma)))
+  const c = rangeErrors(() => (native ? native.spcEwmaChart(x, lambda, L, target, sigma) : js.ewmaChart(x, lambda, L, target, sigma)))
   return { target: c.target, sigma: c.sigma, lambda, L, points: c.points, ucl: c.ucl, lcl: c.lcl, signals: c.signals }
 }
 
@@ -239,7 +220,7 @@ export function cusumChart(values: Numbers, opts?: CusumOptions): CusumChart {
   const h = optionalNumber(opts, 'h', 5) as number
   const target = optionalNumber(opts, 'target', undefined)
   const sigma = optionalNumber(opts, 'sigma', undefined)
-  const c = call(() => (native ? native.spcCusumChart(x, k, h, target, sigma) : js.cusumChart(x, k, h, target, sigma)))
+  const c = rangeErrors(() => (native ? native.spcCusumChart(x, k, h, target, sigma) : js.cusumChart(x, k, h, target, sigma)))
   return { target: c.target, sigma: c.sigma, allowance: c.allowance, decisionInterval: c.decisionInterval, upper: c.upper, lower: c.lower, signals: cusumSignals(c.signals) }
 }
 
@@ -404,7 +385,7 @@ export class ControlChart {
         return named(c.violations, ['individuals', 'movingRange'])
       }
       case 'ewma': {
-        const [t, s] = call(() => js.targetAndSigma(x, undefined, undefined))
+        const [t, s] = rangeErrors(() => js.targetAndSigma(x, undefined, undefined))
         this.freeze(t, s)
         const out: ControlSignal[] = []
         x.forEach((v, i) => {
@@ -414,7 +395,7 @@ export class ControlChart {
         return out
       }
       case 'cusum': {
-        const [t, s] = call(() => js.targetAndSigma(x, undefined, undefined))
+        const [t, s] = rangeErrors(() => js.targetAndSigma(x, undefined, undefined))
         this.freeze(t, s)
         const out: ControlSignal[] = []
         x.forEach((v, i) => out.push(...this.cusumStep(v, i, t, k * s, h * s)))

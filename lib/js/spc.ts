@@ -378,8 +378,11 @@ export function cusumStep(state: Float64Array, x: number, target: number, kAbs: 
 export interface CusumChart {
   target: number
   sigma: number
+  /** K = kσ. */
   allowance: number
+  /** H = hσ. */
   decisionInterval: number
+  /** C⁺_i and C⁻_i. */
   upper: number[]
   lower: number[]
   /** Signal indices, each followed by its side: 1 upper, -1 lower (as the binding). */
