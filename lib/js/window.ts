@@ -5,19 +5,22 @@
  * `pattern`), or -1 for none.
  */
 import * as hll from './hll'
-import * as moments from './moments'
-import { JsQuantileSketch } from './quantile'
+import * as kernels from './kernels'
+import { JsQuantileSketch, SUM_RUN } from './quantile'
 
 const MAX_BINS = 2048
 export const MAX_BUCKETS = 3600
 export const MAX_KEYS = 1 << 20
 
-interface Bucket {
+export interface Bucket {
   epoch: number
   count: number
   sum: number
   compensation: number
-  moments: Float64Array
+  min: number
+  max: number
+  mean: number
+  m2: number
   sketch: JsQuantileSketch
   registers: Uint8Array | null
 }
@@ -28,6 +31,35 @@ function neumaier(pair: Float64Array | number[], x: number): void {
   const t = s + x
   pair[1] += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s
   pair[0] = t
+}
+
+/** Chan's merge of bucket-like `a` (count before the merge) with (nb, meanB, m2B), as the core's. */
+function chan(a: { mean: number; m2: number }, n: number, nb: number, meanB: number, m2B: number): void {
+  if (n === 0) {
+    a.mean = meanB
+    a.m2 = m2B
+    return
+  }
+  const total = n + nb
+  const d = meanB - a.mean
+  a.mean += (d * nb) / total
+  a.m2 += m2B + (d * d * n * nb) / total
+}
+
+/** Σ(x − mean)², as the core's `sum_sq_dev`. */
+function sumSqDev(x: Float64Array, mean: number): number {
+  if (x.length === 0) return 0
+  const d = kernels.newLanes()
+  const q = kernels.newLanes()
+  kernels.accumulateDeviations(x, 0, x.length, mean, d, q)
+  const sd = kernels.reduce(d)
+  const m2 = kernels.reduce(q) - (sd * sd) / x.length
+  return m2 < 0 ? 0 : m2
+}
+
+/** A packed HyperLogLog pattern (index * 64 + value) or -1. */
+export function patternOk(p: number): boolean {
+  return p === -1 || (Number.isInteger(p) && p >= 0 && p >>> 6 < hll.REGISTERS && (p & 63) >= 1 && (p & 63) <= hll.MAX_VALUE)
 }
 
 export function checkOptions(windowMs: number, buckets: number, relativeAccuracy: number, lateness: number): void {
@@ -66,15 +98,34 @@ export class JsSlidingWindow {
   }
 
   private newBucket(): Bucket {
-    return { epoch: -Infinity, count: 0, sum: 0, compensation: 0, moments: moments.newState(), sketch: new JsQuantileSketch(this.relativeAccuracy, MAX_BINS), registers: null }
+    return { epoch: -Infinity, count: 0, sum: 0, compensation: 0, min: Infinity, max: -Infinity, mean: 0, m2: 0, sketch: new JsQuantileSketch(this.relativeAccuracy, MAX_BINS), registers: null }
   }
 
-  /** One event (finite value and time, known id, valid pattern: checked by the caller); false if late. */
-  record(id: number, value: number, t: number, pattern: number): boolean {
+  /** Raises the watermark to `t` if it is newer. */
+  advanceWatermark(t: number): void {
+    if (t > this.watermark) this.watermark = t
+  }
+
+  epochOf(t: number): number {
+    return Math.floor(t / this.width)
+  }
+
+  /** The watermark rule for `count` events at `t`, as the core's `admit`. */
+  admit(t: number, count: number): boolean {
     if (t < this.watermark - this.lateness) {
-      this.lateCount++
+      this.lateCount += count
       return false
     }
+    if (t > this.watermark) this.watermark = t
+    return true
+  }
+
+  private slot(id: number, t: number, count: number): Bucket | null {
+    return this.admit(t, count) ? this.bucket(id, t, count) : null
+  }
+
+  /** The bucket for key `id` at `t`, reset if older; null (counted late) if it holds a newer epoch. */
+  private bucket(id: number, t: number, count: number): Bucket | null {
     const epoch = Math.floor(t / this.width)
     const n = this.buckets
     let ring = this.rings[id]
@@ -84,32 +135,80 @@ export class JsSlidingWindow {
     }
     const slot = ring[((epoch % n) + n) % n]
     if (slot.epoch > epoch) {
-      this.lateCount++
-      return false
+      this.lateCount += count
+      return null
     }
     if (slot.epoch < epoch) {
       slot.epoch = epoch
       slot.count = 0
       slot.sum = 0
       slot.compensation = 0
-      slot.moments = moments.newState()
+      slot.min = Infinity
+      slot.max = -Infinity
+      slot.mean = 0
+      slot.m2 = 0
       slot.sketch.clear()
       slot.registers?.fill(0)
     }
+    return slot
+  }
+
+  /** One event (finite value and time, known id, valid pattern: checked by the caller); false if late. */
+  record(id: number, value: number, t: number, pattern: number): boolean {
+    const slot = this.slot(id, t, 1)
+    if (slot === null) return false
     slot.count++
     const pair = [slot.sum, slot.compensation]
     neumaier(pair, value)
     slot.sum = pair[0]
     slot.compensation = pair[1]
-    moments.add(slot.moments, value)
+    const d = value - slot.mean
+    slot.mean += d / slot.count
+    slot.m2 += d * (value - slot.mean)
+    slot.min = Math.min(slot.min, value)
+    slot.max = Math.max(slot.max, value)
     slot.sketch.addUnchecked(value, 1)
-    if (pattern >= 0) {
-      slot.registers ??= new Uint8Array(hll.REGISTERS)
-      const i = pattern >>> 6
-      const v = pattern & 63
-      if (slot.registers[i] < v) slot.registers[i] = v
+    if (pattern >= 0) this.addPattern(slot, pattern)
+    return true
+  }
+
+  private addPattern(slot: Bucket, pattern: number): void {
+    slot.registers ??= new Uint8Array(hll.REGISTERS)
+    const i = pattern >>> 6
+    const v = pattern & 63
+    if (slot.registers[i] < v) slot.registers[i] = v
+  }
+
+  /**
+   * Values of key `id`, all at time `t` (finite, checked by the caller), with packed patterns
+   * (null: none), as the core's `record_run`; false if the run was too late.
+   */
+  recordRun(id: number, t: number, values: Float64Array, patterns: Int32Array | null): boolean {
+    if (values.length === 0) return true
+    return this.admit(t, values.length) && this.recordAdmittedRun(id, t, values, patterns)
+  }
+
+  /** A run `admit` let in, as the core's `record_admitted_run`. */
+  recordAdmittedRun(id: number, t: number, values: Float64Array, patterns: Int32Array | null): boolean {
+    const slot = this.bucket(id, t, values.length)
+    if (slot === null) return false
+    for (let from = 0; from < values.length; from += SUM_RUN) {
+      const run = values.subarray(from, Math.min(from + SUM_RUN, values.length))
+      const n = run.length
+      const ex = kernels.minMax(run)
+      const sum = kernels.sum(run)
+      const mean = sum / n
+      chan(slot, slot.count, n, mean, sumSqDev(run, mean))
+      slot.count += n
+      const pair = [slot.sum, slot.compensation]
+      neumaier(pair, sum)
+      slot.sum = pair[0]
+      slot.compensation = pair[1]
+      slot.min = Math.min(slot.min, ex.min)
+      slot.max = Math.max(slot.max, ex.max)
+      slot.sketch.addMany(run)
     }
-    if (t > this.watermark) this.watermark = t
+    if (patterns !== null) for (let i = 0; i < patterns.length; i++) if (patterns[i] >= 0) this.addPattern(slot, patterns[i])
     return true
   }
 
@@ -121,24 +220,13 @@ export class JsSlidingWindow {
 
   /** [count, sum, min, max, mean, variance, rate, uniques], as the binding returns them. */
   stats(id: number, now: number): number[] {
-    let count = 0
-    const pair = [0, 0]
-    const m = moments.newState()
-    let registers: Uint8Array | null = null
-    for (const b of this.live(id, now)) {
-      count += b.count
-      neumaier(pair, b.sum)
-      neumaier(pair, b.compensation)
-      moments.merge(m, b.moments)
-      if (b.registers !== null) {
-        registers ??= new Uint8Array(hll.REGISTERS)
-        hll.merge(registers, b.registers)
-      }
-    }
-    const sum = pair[0] + pair[1]
-    const empty = count === 0
-    const variance = count - 1 > 0 ? m[moments.M2] / (count - 1) : NaN
-    return [count, sum, empty ? NaN : m[moments.MIN], empty ? NaN : m[moments.MAX], empty ? NaN : sum / count, variance, count / (this.windowMs / 1000), registers === null ? 0 : hll.estimate(registers)]
+    return summarize(this.windowMs, this.live(id, now))
+  }
+
+  /** The live buckets of `key` at `now` (none if unknown), for merging shards. */
+  liveOf(key: string, now: number): Bucket[] {
+    const id = this.ids.get(key)
+    return id === undefined ? [] : this.live(id, now)
   }
 
   sketch(id: number, now: number): JsQuantileSketch {
@@ -146,4 +234,30 @@ export class JsSlidingWindow {
     for (const b of this.live(id, now)) out.merge(b.sketch)
     return out
   }
+}
+
+/** [count, sum, min, max, mean, variance, rate, uniques] over buckets, as the core's `summarize`. */
+export function summarize(windowMs: number, buckets: Iterable<Bucket>): number[] {
+  let count = 0
+  const pair = [0, 0]
+  const acc = { mean: 0, m2: 0 }
+  let min = Infinity
+  let max = -Infinity
+  let registers: Uint8Array | null = null
+  for (const b of buckets) {
+    chan(acc, count, b.count, b.mean, b.m2)
+    count += b.count
+    neumaier(pair, b.sum)
+    neumaier(pair, b.compensation)
+    min = Math.min(min, b.min)
+    max = Math.max(max, b.max)
+    if (b.registers !== null) {
+      registers ??= new Uint8Array(hll.REGISTERS)
+      hll.merge(registers, b.registers)
+    }
+  }
+  const sum = pair[0] + pair[1]
+  const empty = count === 0
+  const variance = count >= 2 ? acc.m2 / (count - 1) : NaN
+  return [count, sum, empty ? NaN : min, empty ? NaN : max, empty ? NaN : sum / count, variance, count / (windowMs / 1000), registers === null ? 0 : hll.estimate(registers)]
 }

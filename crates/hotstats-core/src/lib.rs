@@ -7,6 +7,7 @@
 pub mod counters;
 pub mod hll;
 pub mod inference;
+pub mod ingest;
 pub mod kernels;
 pub mod metrics;
 pub mod moments;

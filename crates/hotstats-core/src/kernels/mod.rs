@@ -384,6 +384,22 @@ impl Kernels {
         }
     }
 
+    /// M2 = Σ(x − mean)² of finite `x` around their `mean`, from the same compensated second
+    /// pass as `variance` (`Σd² − (Σd)²/n`, never below 0). Empty: 0.
+    pub fn sum_sq_dev(&self, x: &[f64], mean: f64) -> f64 {
+        if x.is_empty() {
+            return 0.0;
+        }
+        let (d, q) = (self.dev_lanes)(x, mean);
+        let sd = reduce(&d);
+        let m2 = reduce(&q) - sd * sd / x.len() as f64;
+        if m2 < 0.0 {
+            0.0
+        } else {
+            m2
+        }
+    }
+
     /// `sqrt(variance(x, ddof))`.
     pub fn stddev(&self, x: &[f64], ddof: f64) -> f64 {
         self.variance(x, ddof).sqrt()

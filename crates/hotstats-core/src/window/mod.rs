@@ -11,8 +11,14 @@
 //! Exactness: count is an integer per bucket. Each bucket keeps its sum as a compensated
 //! (Neumaier) pair, and a read adds the live pairs afresh, so nothing is ever subtracted when a
 //! bucket expires: the window's sum has no drift, and min and max are those of the live
-//! buckets. Mean and variance merge the buckets' Moments (Pébay). Quantiles merge the buckets'
-//! QuantileSketches; uniques take the register-wise max of the buckets' HyperLogLogs.
+//! buckets. Each bucket keeps its mean and M2 (Welford per event; a run of events adds its
+//! kernel mean and M2 by Chan's merge), and a read merges the live buckets' the same way for the
+//! variance. Quantiles merge the buckets' QuantileSketches; uniques take the register-wise max of
+//! the buckets' HyperLogLogs.
+//!
+//! [`SlidingWindow::record_run`] adds many values of one key at one time in one step (the
+//! ingestor's path): the run's count, compensated sum, min/max and M2 come from the SIMD kernels
+//! and its sketch indices from `add_finite_run`, so a value costs a few nanoseconds.
 //!
 //! Time: the caller passes it (processing time: the clock at record; event time: each event's
 //! timestamp). An event older than the watermark (the newest time seen) minus
@@ -28,8 +34,8 @@ pub mod sample_ring;
 use std::collections::HashMap;
 
 use crate::hll;
-use crate::moments::Moments;
-use crate::quantile::QuantileSketch;
+use crate::kernels::{self, lanes::js_max, lanes::js_min};
+use crate::quantile::{QuantileSketch, SUM_RUN};
 
 /// Bins per sign of each bucket's sketch (as the QuantileSketch default).
 const MAX_BINS: u64 = 2048;
@@ -114,7 +120,10 @@ struct Bucket {
     count: u64,
     sum: f64,
     compensation: f64,
-    moments: Moments,
+    min: f64,
+    max: f64,
+    mean: f64,
+    m2: f64,
     sketch: QuantileSketch,
     registers: Option<Box<[u8; hll::REGISTERS]>>,
 }
@@ -125,7 +134,10 @@ impl Bucket {
         self.count = 0;
         self.sum = 0.0;
         self.compensation = 0.0;
-        self.moments = Moments::default();
+        self.min = f64::INFINITY;
+        self.max = f64::NEG_INFINITY;
+        self.mean = 0.0;
+        self.m2 = 0.0;
         self.sketch.clear();
         if let Some(r) = self.registers.as_mut() {
             r.fill(0);
@@ -143,6 +155,21 @@ fn neumaier(s: &mut f64, c: &mut f64, x: f64) {
         (x - t) + *s
     };
     *s = t;
+}
+
+/// Chan's merge of (n, mean, m2) with (nb, mean_b, m2_b); n is the count before the merge.
+#[inline]
+fn chan(n: u64, mean: &mut f64, m2: &mut f64, nb: u64, mean_b: f64, m2_b: f64) {
+    if n == 0 {
+        *mean = mean_b;
+        *m2 = m2_b;
+        return;
+    }
+    let (na, nb) = (n as f64, nb as f64);
+    let total = na + nb;
+    let d = mean_b - *mean;
+    *mean += d * nb / total;
+    *m2 += m2_b + d * d * na * nb / total;
 }
 
 pub struct SlidingWindow {
@@ -174,7 +201,10 @@ impl SlidingWindow {
                 count: 0,
                 sum: 0.0,
                 compensation: 0.0,
-                moments: Moments::default(),
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+                mean: 0.0,
+                m2: 0.0,
                 sketch,
                 registers: None,
             },
@@ -221,6 +251,71 @@ impl SlidingWindow {
         (t / self.width_ms).floor() as i64
     }
 
+    /// Raises the watermark to `t` if it is newer (an ingestor shares one watermark between
+    /// its shards this way).
+    pub fn advance_watermark(&mut self, t: f64) {
+        if t > self.watermark {
+            self.watermark = t;
+        }
+    }
+
+    /// The epoch (bucket number since time 0) of time `t`.
+    pub fn epoch_of(&self, t: f64) -> i64 {
+        self.epoch(t)
+    }
+
+    /// The watermark rule alone, for `count` events at `t` in arrival order: false (and
+    /// counted as late) if `t` is older than the watermark minus the allowed lateness;
+    /// otherwise the watermark moves up to `t`. The ingestor admits a batch event by event
+    /// this way, then adds its runs with [`record_admitted_run`](Self::record_admitted_run).
+    pub fn admit(&mut self, t: f64, count: u64) -> bool {
+        if t < self.watermark - self.opts.allowed_lateness_ms {
+            self.late += count;
+            return false;
+        }
+        if t > self.watermark {
+            self.watermark = t;
+        }
+        true
+    }
+
+    /// The bucket an event of key `id` at time `t` goes to, reset if it held an older epoch;
+    /// None (and counted as late, `count` times) if it holds a newer one.
+    fn bucket(&mut self, id: u32, t: f64, count: u64) -> Option<&mut Bucket> {
+        let epoch = self.epoch(t);
+        let n = self.opts.buckets;
+        let ring = &mut self.rings[id as usize];
+        if ring.is_empty() {
+            *ring = vec![self.empty.clone(); n];
+        }
+        let slot = &mut ring[epoch.rem_euclid(n as i64) as usize];
+        if slot.epoch > epoch {
+            self.late += count;
+            return None;
+        }
+        if slot.epoch < epoch {
+            slot.reset(epoch);
+        }
+        Some(slot)
+    }
+
+    fn slot(&mut self, id: u32, t: f64, count: u64) -> Option<&mut Bucket> {
+        if !self.admit(t, count) {
+            return None;
+        }
+        self.bucket(id, t, count)
+    }
+
+    fn check_key(&self, id: u32, t: f64) -> Result<(), WindowError> {
+        if id as usize >= self.rings.len() {
+            return Err(WindowError(format!("unknown key id {id}")));
+        }
+        if !t.is_finite() {
+            return Err(WindowError(format!("time must be finite, got {t}")));
+        }
+        Ok(())
+    }
+
     /// Records `value` for key `id` at time `t` (ms), with an optional HyperLogLog pattern
     /// (register index, value) from [`hll::pattern`]. Returns false if the event was too late
     /// (counted, nothing else changes). Errors (nothing changes): an unknown id, a non-finite
@@ -232,42 +327,25 @@ impl SlidingWindow {
         t: f64,
         unique: Option<(usize, u8)>,
     ) -> Result<bool, WindowError> {
-        let ring_index = id as usize;
-        if ring_index >= self.rings.len() {
-            return Err(WindowError(format!("unknown key id {id}")));
-        }
+        self.check_key(id, t)?;
         if !value.is_finite() {
             return Err(WindowError(format!("value must be finite, got {value}")));
-        }
-        if !t.is_finite() {
-            return Err(WindowError(format!("time must be finite, got {t}")));
         }
         if let Some((i, v)) = unique {
             if i >= hll::REGISTERS || v == 0 || v > hll::MAX_VALUE {
                 return Err(WindowError(format!("bad HyperLogLog pattern ({i}, {v})")));
             }
         }
-        if t < self.watermark - self.opts.allowed_lateness_ms {
-            self.late += 1;
+        let Some(slot) = self.slot(id, t, 1) else {
             return Ok(false);
-        }
-        let epoch = self.epoch(t);
-        let n = self.opts.buckets;
-        let ring = &mut self.rings[ring_index];
-        if ring.is_empty() {
-            *ring = vec![self.empty.clone(); n];
-        }
-        let slot = &mut ring[epoch.rem_euclid(n as i64) as usize];
-        if slot.epoch > epoch {
-            self.late += 1;
-            return Ok(false);
-        }
-        if slot.epoch < epoch {
-            slot.reset(epoch);
-        }
+        };
         slot.count += 1;
         neumaier(&mut slot.sum, &mut slot.compensation, value);
-        slot.moments.add(value);
+        let d = value - slot.mean;
+        slot.mean += d / slot.count as f64;
+        slot.m2 += d * (value - slot.mean);
+        slot.min = js_min(slot.min, value);
+        slot.max = js_max(slot.max, value);
         // Finite values and weight 1: the sketch cannot refuse them.
         let _ = slot.sketch.add(value, 1.0);
         if let Some((i, v)) = unique {
@@ -278,10 +356,87 @@ impl SlidingWindow {
                 regs[i] = v;
             }
         }
-        if t > self.watermark {
-            self.watermark = t;
-        }
         Ok(true)
+    }
+
+    /// Records `values` for key `id`, all at time `t`, with packed HyperLogLog patterns
+    /// (index * 64 + value, or −1 for none; empty `patterns` means none). Every run of up to
+    /// [`SUM_RUN`] values adds its kernel count, compensated sum, min/max, mean and M2 (Chan's
+    /// merge) and its sketch indices at once. Returns false if the run was too late (all of it
+    /// is counted as late). Errors as [`record`](Self::record), checked before anything changes.
+    pub fn record_run(
+        &mut self,
+        id: u32,
+        t: f64,
+        values: &[f64],
+        patterns: &[i32],
+    ) -> Result<bool, WindowError> {
+        self.check_key(id, t)?;
+        if !patterns.is_empty() && patterns.len() != values.len() {
+            return Err(WindowError(
+                "patterns must be empty or one per value".to_string(),
+            ));
+        }
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(WindowError(format!("value must be finite, got {v}")));
+        }
+        if let Some(&p) = patterns.iter().find(|&&p| !pattern_ok(p)) {
+            return Err(WindowError(format!("bad HyperLogLog pattern {p}")));
+        }
+        if values.is_empty() {
+            return Ok(true);
+        }
+        if !self.admit(t, values.len() as u64) {
+            return Ok(false);
+        }
+        Ok(self.record_admitted_run(id, t, values, patterns))
+    }
+
+    /// [`record_run`](Self::record_run) for a run [`admit`](Self::admit) already let in and
+    /// the caller checked (known id, finite values and time, valid patterns): only the bucket
+    /// rule applies. Returns false if the bucket holds a newer epoch (the run is counted late).
+    pub fn record_admitted_run(
+        &mut self,
+        id: u32,
+        t: f64,
+        values: &[f64],
+        patterns: &[i32],
+    ) -> bool {
+        let k = kernels::detected();
+        let Some(slot) = self.bucket(id, t, values.len() as u64) else {
+            return false;
+        };
+        for run in values.chunks(SUM_RUN) {
+            let n = run.len() as u64;
+            let extremes = k.min_max(run);
+            let sum = k.sum(run);
+            let mean = sum / n as f64;
+            chan(
+                slot.count,
+                &mut slot.mean,
+                &mut slot.m2,
+                n,
+                mean,
+                k.sum_sq_dev(run, mean),
+            );
+            slot.count += n;
+            neumaier(&mut slot.sum, &mut slot.compensation, sum);
+            slot.min = js_min(slot.min, extremes.min);
+            slot.max = js_max(slot.max, extremes.max);
+            slot.sketch.add_finite_run(run, extremes, sum);
+        }
+        if patterns.iter().any(|&p| p >= 0) {
+            let regs = slot
+                .registers
+                .get_or_insert_with(|| Box::new([0u8; hll::REGISTERS]));
+            for &p in patterns.iter().filter(|&&p| p >= 0) {
+                let (i, v) = ((p >> 6) as usize, (p & 63) as u8);
+                if regs[i] < v {
+                    regs[i] = v;
+                }
+            }
+        }
+        true
     }
 
     /// The live buckets of key `id` at `now`.
@@ -300,34 +455,7 @@ impl SlidingWindow {
         if id as usize >= self.rings.len() {
             return None;
         }
-        let (mut count, mut s, mut c) = (0u64, 0.0, 0.0);
-        let mut moments = Moments::default();
-        let mut registers: Option<Box<[u8; hll::REGISTERS]>> = None;
-        for b in self.live(id, now) {
-            count += b.count;
-            neumaier(&mut s, &mut c, b.sum);
-            neumaier(&mut s, &mut c, b.compensation);
-            moments.merge(&b.moments);
-            if let Some(r) = &b.registers {
-                let into = registers.get_or_insert_with(|| Box::new([0u8; hll::REGISTERS]));
-                hll::merge(into, r);
-            }
-        }
-        let sum = s + c;
-        Some(WindowStats {
-            count,
-            sum,
-            min: if count == 0 { f64::NAN } else { moments.min },
-            max: if count == 0 { f64::NAN } else { moments.max },
-            mean: if count == 0 {
-                f64::NAN
-            } else {
-                sum / count as f64
-            },
-            variance: moments.variance(1.0),
-            rate: count as f64 / (self.opts.window_ms / 1000.0),
-            uniques: registers.map_or(0, |r| hll::estimate(&r)),
-        })
+        Some(summarize(&self.opts, self.live(id, now)))
     }
 
     /// The merged sketch of key `id` over the window ending at `now` (None for an unknown id).
@@ -335,12 +463,88 @@ impl SlidingWindow {
         if id as usize >= self.rings.len() {
             return None;
         }
+        Some(self.merged_sketch(std::iter::once((self, id)), now))
+    }
+
+    fn merged_sketch<'a>(
+        &self,
+        parts: impl Iterator<Item = (&'a SlidingWindow, u32)>,
+        now: f64,
+    ) -> QuantileSketch {
         let mut out = self.empty.sketch.clone();
-        for b in self.live(id, now) {
-            // Same accuracy by construction: merge cannot fail.
-            let _ = out.merge(&b.sketch);
+        for (w, id) in parts {
+            for b in w.live(id, now) {
+                // Same accuracy by construction: merge cannot fail.
+                let _ = out.merge(&b.sketch);
+            }
         }
-        Some(out)
+        out
+    }
+
+    /// The id of `key` if this window has seen it.
+    pub fn find(&self, key: &str) -> Option<u32> {
+        self.ids.get(key).copied()
+    }
+}
+
+/// The statistics of `key` over several windows with the same options (the shards of an
+/// ingestor), as if their live buckets were one window's. Zero counts if no shard has the key.
+pub fn stats_across(shards: &[&SlidingWindow], key: &str, now: f64) -> Option<WindowStats> {
+    let first = shards.first()?;
+    let buckets = shards
+        .iter()
+        .filter_map(|w| w.find(key).map(|id| (w, id)))
+        .flat_map(|(w, id)| w.live(id, now));
+    Some(summarize(&first.opts, buckets))
+}
+
+/// The merged sketch of `key` over several windows with the same options.
+pub fn sketch_across(shards: &[&SlidingWindow], key: &str, now: f64) -> Option<QuantileSketch> {
+    let first = shards.first()?;
+    let parts = shards.iter().filter_map(|w| w.find(key).map(|id| (*w, id)));
+    Some(first.merged_sketch(parts, now))
+}
+
+/// A packed HyperLogLog pattern (index * 64 + value) or −1.
+pub fn pattern_ok(p: i32) -> bool {
+    p == -1
+        || (p >= 0
+            && ((p >> 6) as usize) < hll::REGISTERS
+            && (1..=hll::MAX_VALUE as i32).contains(&(p & 63)))
+}
+
+fn summarize<'a>(opts: &WindowOptions, buckets: impl Iterator<Item = &'a Bucket>) -> WindowStats {
+    let (mut count, mut s, mut c) = (0u64, 0.0, 0.0);
+    let (mut mean, mut m2) = (0.0, 0.0);
+    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut registers: Option<Box<[u8; hll::REGISTERS]>> = None;
+    for b in buckets {
+        chan(count, &mut mean, &mut m2, b.count, b.mean, b.m2);
+        count += b.count;
+        neumaier(&mut s, &mut c, b.sum);
+        neumaier(&mut s, &mut c, b.compensation);
+        min = js_min(min, b.min);
+        max = js_max(max, b.max);
+        if let Some(r) = &b.registers {
+            let into = registers.get_or_insert_with(|| Box::new([0u8; hll::REGISTERS]));
+            hll::merge(into, r);
+        }
+    }
+    let sum = s + c;
+    let empty = count == 0;
+    WindowStats {
+        count,
+        sum,
+        min: if empty { f64::NAN } else { min },
+        max: if empty { f64::NAN } else { max },
+        mean: if empty { f64::NAN } else { sum / count as f64 },
+        variance: if count >= 2 {
+            m2 / (count - 1) as f64
+        } else {
+            f64::NAN
+        },
+        rate: count as f64 / (opts.window_ms / 1000.0),
+        uniques: registers.map_or(0, |r| hll::estimate(&r)),
     }
 }
 
