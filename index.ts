@@ -90,3 +90,5 @@ export { Experiment, ExperimentVariant, EXPERIMENT_STAGE } from './lib/experimen
 export type { ExperimentOptions, VariantSummary } from './lib/experiment'
 export { SlidingWindow, WINDOW_STAGE } from './lib/window'
 export type { SlidingWindowOptions, WindowStats, RecordOptions } from './lib/window'
+export { Ingestor, Producer } from './lib/ingest'
+export type { IngestorOptions, IngestorHandle, IngestCounts, IngestEvent, PushOptions, CpuBudget, FullPolicy } from './lib/ingest'

@@ -8,6 +8,29 @@ export declare function min(x: Float64Array, backend?: number | undefined): numb
 /** Maximum with Math.max semantics; NaN for an empty array. */
 export declare function max(x: Float64Array, backend?: number | undefined): number
 
+export declare class NativeIngestor {
+  /** `threads` < 0: sized from the CPU budget. */
+  constructor(memory: Uint8Array, windowMs: number, buckets: number, relativeAccuracy: number, allowedLatenessMs: number, threads: number)
+  flush(): void
+  /** [count, sum, min, max, mean, variance, rate, uniques] of `key` at `now`. */
+  stats(key: string, now: number): Array<number>
+  quantiles(key: string, now: number, qs: Float64Array): Array<number>
+  /** [accepted, aggregated, inFlight, dropped, rejected, late, invalid]. */
+  counts(): Array<number>
+  keys(): Array<string>
+  pending(): number
+  seal(): void
+  /**
+   * Seals, waits up to `timeout_ms` for pending producers, stops the threads, drains.
+   * Returns the rings still pending.
+   */
+  close(timeoutMs: number): number
+  get watermark(): number
+  get threads(): number
+  /** [cgroup quota in CPUs (NaN: none), CPUs in the affinity mask, the budget]. */
+  get cpu(): Array<number>
+}
+
 /**
  * The native state of a QuantileSketch (the TS class `QuantileSketch` stages values and
  * calls this in batches).

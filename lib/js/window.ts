@@ -97,6 +97,11 @@ export class JsSlidingWindow {
     return id
   }
 
+  /** Keys in creation order. */
+  keyNames(): string[] {
+    return [...this.ids.keys()]
+  }
+
   private newBucket(): Bucket {
     return { epoch: -Infinity, count: 0, sum: 0, compensation: 0, min: Infinity, max: -Infinity, mean: 0, m2: 0, sketch: new JsQuantileSketch(this.relativeAccuracy, MAX_BINS), registers: null }
   }

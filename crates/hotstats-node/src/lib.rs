@@ -12,6 +12,7 @@ use napi_derive::napi;
 
 mod fast;
 mod inference;
+mod ingest;
 mod metrics;
 mod spc;
 mod window;
