@@ -90,7 +90,7 @@ export interface IngestEvent extends PushOptions {
   value: number
 }
 
-type Core = Pick<JsIngestCore, 'flush' | 'stats' | 'quantiles' | 'keys' | 'counts' | 'pending' | 'seal' | 'watermark' | 'threads' | 'cpu'> & { close(timeoutMs: number): number }
+type Core = Pick<JsIngestCore, 'stats' | 'quantiles' | 'keys' | 'counts' | 'pending' | 'seal' | 'watermark' | 'threads' | 'cpu'> & { flush(): void; close(timeoutMs: number): number }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
