@@ -29,7 +29,7 @@ export class JsIngestCore {
   private readonly keyIds = new Uint32Array(BATCH)
   private readonly patterns = new Int32Array(BATCH)
   private readonly ids = new Int32Array(BATCH)
-  readonly threads = 0
+  readonly threads: number = 0
 
   constructor(sab: SharedArrayBuffer, windowMs: number, buckets: number, relativeAccuracy: number, lateness: number) {
     this.layout = readLayout(sab)
