@@ -117,6 +117,11 @@ export class Producer {
 
   readonly waitTimeoutMs: number
 
+  /** True once the ingestor is closed: every push is refused from then on. */
+  get closed(): boolean {
+    return this.writer.closed
+  }
+
   /** A numeric id for `key` (push with it to skip the key lookup). */
   key(name: string): number {
     if (typeof name !== 'string') throw new TypeError(`key must be a string, got ${name === null ? 'null' : typeof name}`)
