@@ -60,17 +60,7 @@ impl NativeIngestor {
     /// [count, sum, min, max, mean, variance, rate, uniques] of `key` at `now`.
     #[napi(catch_unwind)]
     pub fn stats(&self, key: String, now: f64) -> Vec<f64> {
-        let s = self.inner.stats(&key, now);
-        vec![
-            s.count as f64,
-            s.sum,
-            s.min,
-            s.max,
-            s.mean,
-            s.variance,
-            s.rate,
-            s.uniques as f64,
-        ]
+        self.inner.stats(&key, now).to_array().to_vec()
     }
 
     #[napi(catch_unwind)]

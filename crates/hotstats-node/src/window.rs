@@ -102,16 +102,7 @@ impl NativeSlidingWindow {
             .inner
             .stats(id, now)
             .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown key id {id}")))?;
-        Ok(vec![
-            s.count as f64,
-            s.sum,
-            s.min,
-            s.max,
-            s.mean,
-            s.variance,
-            s.rate,
-            s.uniques as f64,
-        ])
+        Ok(s.to_array().to_vec())
     }
 
     /// The quantiles `qs` (each in [0, 1]) of key `id` over the window at `now`; NaN when empty.

@@ -24,8 +24,32 @@ fn layout(rings: usize, capacity: usize, policy: Policy, event_time: bool) -> La
     }
 }
 
-fn pool(mem: &mut [u64], l: Layout) -> Pool {
-    unsafe { Pool::init(mem.as_mut_ptr() as *mut u8, l) }.unwrap()
+/// An ingestor with its memory; `ing` is declared first so it (and its threads) drop first.
+struct Fixture {
+    ing: Ingestor,
+    mem: Vec<u64>,
+}
+
+impl std::ops::Deref for Fixture {
+    type Target = Ingestor;
+    fn deref(&self) -> &Ingestor {
+        &self.ing
+    }
+}
+
+impl std::ops::DerefMut for Fixture {
+    fn deref_mut(&mut self) -> &mut Ingestor {
+        &mut self.ing
+    }
+}
+
+fn fixture(l: Layout, threads: usize) -> Fixture {
+    let mut mem = memory(l);
+    let pool = unsafe { Pool::init(mem.as_mut_ptr() as *mut u8, l) }.unwrap();
+    Fixture {
+        ing: Ingestor::new(pool, WINDOW, Some(threads)).unwrap(),
+        mem,
+    }
 }
 
 fn ev(key: u32, value: f64, time: f64) -> Event {
@@ -43,10 +67,7 @@ fn check_identity(c: &Counts) {
 
 #[test]
 fn runs_give_what_one_by_one_records_give() {
-    let l = layout(2, 1 << 12, Policy::Reject, true);
-    let mut mem = memory(l);
-    let pool = pool(&mut mem, l);
-    let ing = Ingestor::new(pool, WINDOW, Some(0)).unwrap();
+    let ing = fixture(layout(2, 1 << 12, Policy::Reject, true), 0);
     let mut reference = SlidingWindow::new(WINDOW).unwrap();
     let mut p = Producer::claim(ing.pool()).unwrap();
     let keys = ["a", "b", "c"];
@@ -104,10 +125,7 @@ fn runs_give_what_one_by_one_records_give() {
 #[test]
 fn a_full_ring_rejects_or_drops_the_oldest_and_counts_it() {
     for policy in [Policy::Reject, Policy::DropOldest, Policy::Wait] {
-        let l = layout(1, 16, policy, true);
-        let mut mem = memory(l);
-        let pool = pool(&mut mem, l);
-        let ing = Ingestor::new(pool, WINDOW, Some(0)).unwrap();
+        let ing = fixture(layout(1, 16, policy, true), 0);
         let mut p = Producer::claim(ing.pool()).unwrap();
         ing.pool().append_key(0, "k").unwrap();
         let accepted = (0..20).filter(|&i| p.push(ev(0, i as f64, 1000.0))).count();
@@ -142,10 +160,7 @@ fn ring_indices_follow_a_model_queue_through_wrap_around() {
         (3, Policy::Reject),
         (4, Policy::DropOldest),
     ] {
-        let l = layout(1, 16, policy, true);
-        let mut mem = memory(l);
-        let pool = pool(&mut mem, l);
-        let ing = Ingestor::new(pool, WINDOW, Some(0)).unwrap();
+        let ing = fixture(layout(1, 16, policy, true), 0);
         let mut p = Producer::claim(ing.pool()).unwrap();
         ing.pool().append_key(0, "k").unwrap();
         let mut model: std::collections::VecDeque<f64> = Default::default();
@@ -201,10 +216,7 @@ fn ring_indices_follow_a_model_queue_through_wrap_around() {
 
 #[test]
 fn a_closed_ring_is_freed_and_its_keys_start_afresh() {
-    let l = layout(1, 64, Policy::Reject, true);
-    let mut mem = memory(l);
-    let pool = pool(&mut mem, l);
-    let ing = Ingestor::new(pool, WINDOW, Some(0)).unwrap();
+    let ing = fixture(layout(1, 64, Policy::Reject, true), 0);
     let mut p = Producer::claim(ing.pool()).unwrap();
     assert!(Producer::claim(ing.pool()).is_none());
     ing.pool().append_key(0, "first").unwrap();
@@ -225,14 +237,11 @@ fn a_closed_ring_is_freed_and_its_keys_start_afresh() {
 
 #[test]
 fn garbage_in_the_memory_is_counted_never_a_crash() {
-    let l = layout(2, 64, Policy::Reject, true);
-    let mut mem = memory(l);
-    let pool = pool(&mut mem, l);
-    let ing = Ingestor::new(pool, WINDOW, Some(0)).unwrap();
+    let mut ing = fixture(layout(2, 64, Policy::Reject, true), 0);
     let mut x = 99u64;
     for round in 0..200 {
         // Scribble over everything after the pool header, keeping the rings claimed.
-        for w in mem.iter_mut().skip(32) {
+        for w in ing.mem.iter_mut().skip(32) {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
@@ -268,10 +277,7 @@ fn garbage_in_the_memory_is_counted_never_a_crash() {
 /// thread checks the identity; at the end the window holds exactly what was accepted.
 #[test]
 fn four_threads_lose_nothing_that_was_accepted() {
-    let l = layout(4, 1 << 10, Policy::Reject, false);
-    let mut mem = memory(l);
-    let pool = pool(&mut mem, l);
-    let ing = Ingestor::new(pool, WINDOW, Some(1)).unwrap();
+    let ing = fixture(layout(4, 1 << 10, Policy::Reject, false), 1);
     let accepted = Counter::new(0);
     let done = AtomicBool::new(false);
     std::thread::scope(|s| {
@@ -328,10 +334,7 @@ fn four_threads_lose_nothing_that_was_accepted() {
 /// close() while two threads push: whatever push accepted is in the window afterwards.
 #[test]
 fn close_during_pushes_loses_nothing_accepted() {
-    let l = layout(2, 1 << 8, Policy::Reject, false);
-    let mut mem = memory(l);
-    let pool = pool(&mut mem, l);
-    let mut ing = Ingestor::new(pool, WINDOW, Some(1)).unwrap();
+    let mut ing = fixture(layout(2, 1 << 8, Policy::Reject, false), 1);
     let accepted = Counter::new(0);
     std::thread::scope(|s| {
         for _ in 0..2 {

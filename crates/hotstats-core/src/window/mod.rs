@@ -114,6 +114,22 @@ pub struct WindowStats {
     pub uniques: u64,
 }
 
+impl WindowStats {
+    /// [count, sum, min, max, mean, variance, rate, uniques] (the bindings' order).
+    pub fn to_array(&self) -> [f64; 8] {
+        [
+            self.count as f64,
+            self.sum,
+            self.min,
+            self.max,
+            self.mean,
+            self.variance,
+            self.rate,
+            self.uniques as f64,
+        ]
+    }
+}
+
 #[derive(Clone)]
 struct Bucket {
     epoch: i64,
