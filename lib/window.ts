@@ -14,7 +14,7 @@
  */
 import { native } from './backend'
 import * as hll from './js/hll'
-import { checkOptions, JsSlidingWindow } from './js/window'
+import { checkOptions, checkQuantiles, JsSlidingWindow } from './js/window'
 
 /** Events staged before one native call. */
 export const WINDOW_STAGE = 1024
@@ -176,20 +176,19 @@ export class SlidingWindow {
     this.nativeWindow.recordMany(this.stageIds, this.stageValues, this.stageTimes, this.stagePatterns, n)
   }
 
-  /** The read time: `now`, or the clock (processing time), or the newest timestamp (event time). */
+  /** The read time (after a flush): `now`, or the clock (processing time), or the newest timestamp (event time). */
   private readTime(now: number | undefined): number {
     if (now !== undefined) {
       if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError('now must be a number (ms)')
       return now
     }
-    this.flush()
     return this.eventTime ? this.engine.watermark : this.clock()
   }
 
   /** The statistics of `key` over the window ending at `now` (default: see readTime). */
   stats(key: string, now?: number): WindowStats {
-    const t = this.readTime(now)
     this.flush()
+    const t = this.readTime(now)
     const id = this.ids.get(key)
     if (id === undefined) return { ...EMPTY }
     const [count, sum, min, max, mean, variance, rate, uniques] = this.engine.stats(id, t)
@@ -198,10 +197,9 @@ export class SlidingWindow {
 
   /** Quantiles (each q in [0, 1]) of `key` over the window; NaN when it is empty. */
   quantiles(key: string, qs: readonly number[], now?: number): number[] {
-    if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers in [0, 1]')
-    for (const q of qs) if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw new RangeError(`quantiles must be in [0, 1], got ${q}`)
-    const t = this.readTime(now)
+    checkQuantiles(qs)
     this.flush()
+    const t = this.readTime(now)
     const id = this.ids.get(key)
     if (id === undefined) return qs.map(() => NaN)
     return this.engine.quantiles(id, t, Float64Array.from(qs))

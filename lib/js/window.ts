@@ -69,6 +69,12 @@ export function checkOptions(windowMs: number, buckets: number, relativeAccuracy
   if (!(lateness >= 0)) throw new RangeError(`allowedLatenessMs must be >= 0, got ${lateness}`)
 }
 
+/** Quantile levels for a read: an array of numbers in [0, 1] (TypeError/RangeError otherwise). */
+export function checkQuantiles(qs: unknown): asserts qs is readonly number[] {
+  if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers in [0, 1]')
+  for (const q of qs) if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw new RangeError(`quantiles must be in [0, 1], got ${q}`)
+}
+
 export class JsSlidingWindow {
   private readonly width: number
   private readonly rings: (Bucket[] | null)[] = []
