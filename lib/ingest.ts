@@ -13,7 +13,7 @@
 import { native } from './backend'
 import * as hll from './js/hll'
 import { JsIngestCore } from './js/ingest'
-import { checkOptions } from './js/window'
+import { checkOptions, checkQuantiles } from './js/window'
 import { createPool, type FullPolicy, readLayout, RingWriter } from './ring'
 import type { WindowStats } from './window'
 
@@ -223,8 +223,6 @@ export class Producer {
   }
 }
 
-const EMPTY_Q = (qs: readonly number[]): number[] => qs.map(() => NaN)
-
 export class Ingestor {
   readonly windowMs: number
   readonly eventTime: boolean
@@ -297,34 +295,30 @@ export class Ingestor {
     this.core.flush()
   }
 
+  /** The read time (after a flush): `now`, or Date.now(), or the watermark in event time. */
   private readTime(now: number | undefined): number {
     if (now !== undefined) {
       if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError('now must be a number (ms)')
       return now
     }
-    if (!this.eventTime) return Date.now()
-    this.flush()
-    return this.core.watermark
+    return this.eventTime ? this.core.watermark : Date.now()
   }
 
   /** The statistics of `key` over the window ending at `now` (default: now, or the watermark in event time). */
   stats(key: string, now?: number): WindowStats {
     if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${key === null ? 'null' : typeof key}`)
-    const t = this.readTime(now)
     this.flush()
+    const t = this.readTime(now)
     const [count, sum, min, max, mean, variance, rate, uniques] = this.core.stats(key, t)
     return { count, sum, min, max, mean, variance, rate, uniques }
   }
 
   quantiles(key: string, qs: readonly number[], now?: number): number[] {
     if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${key === null ? 'null' : typeof key}`)
-    if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers in [0, 1]')
-    for (const q of qs) if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw new RangeError(`quantiles must be in [0, 1], got ${q}`)
-    const t = this.readTime(now)
+    checkQuantiles(qs)
     this.flush()
-    if (qs.length === 0) return []
-    const out = this.core.quantiles(key, t, Float64Array.from(qs))
-    return out.length === qs.length ? out : EMPTY_Q(qs)
+    const t = this.readTime(now)
+    return this.core.quantiles(key, t, Float64Array.from(qs))
   }
 
   quantile(key: string, q: number, now?: number): number {
@@ -368,8 +362,15 @@ export class Ingestor {
     this.core.seal()
     for (const p of this.mine) p.close()
     const deadline = Date.now() + Math.max(0, timeoutMs)
-    while (this.core.pending() > 0 && Date.now() < deadline) await sleep(1)
+    let left = this.core.pending()
+    while (left > 0 && Date.now() < deadline) {
+      await sleep(1)
+      left = this.core.pending()
+    }
     if (this.timer !== null) clearInterval(this.timer)
-    return this.core.close(0)
+    this.core.close(0)
+    // Counted at the wait's end: a producer refusing a push after the seal raises its pending
+    // flag for an instant, which is not a held event.
+    return left
   }
 }
