@@ -121,7 +121,7 @@ export abstract class Metric<T extends string = string, C = unknown> {
   private slotChild: C[] = []
   private root: Node = newNode()
   private readonly lookup: (root: Node, labels: object) => unknown
-  private unlabeled: C | null = null
+  protected unlabeled: C | null = null
   private readonly registries: Registry[]
 
   /** Validates everything, then registers: on error nothing is registered anywhere. */

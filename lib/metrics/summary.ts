@@ -28,21 +28,23 @@ export class SummaryChild {
   /** @internal */
   constructor(
     private readonly m: Summary,
-    private readonly slot: number,
+    /** @internal */
+    readonly slot: number,
   ) {}
 
   observe(value: number): void {
+    if (!this.m.tryStage(this.slot, value)) this.observeSlow(value)
+  }
+
+  private observeSlow(value: number): void {
     if (!Number.isFinite(value)) {
       throw new RangeError(`observed value must be a finite number, got ${typeof value === 'number' ? value : typeof value}`)
     }
     const m = this.m
-    const n = m.staged
-    m.values[n] = value
-    // Series are staged as runs: one compare per value, a new run only when the series changes.
-    const sid = m.slotSid[this.slot]
-    if (sid !== m.runSid) m.startRun(n, sid)
-    m.staged = n + 1
-    if (n + 1 === STAGED) m.flush()
+    if (m.staged === STAGED) m.flush()
+    // Series are staged as runs: a new run only when the series changes.
+    if (this.slot !== m.runSlot) m.startRun(this.slot)
+    m.values[m.staged++] = value
   }
 
   startTimer(): () => number {
@@ -56,12 +58,12 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
   readonly values = new Float64Array(STAGED)
   /** @internal */
   staged = 0
-  /** @internal The series of the run being staged (-1: none yet since the last flush). */
-  runSid = -1
-  /** Staged runs: run r starts at value runStarts[r] and belongs to series runSids[r]. */
+  /** @internal The local slot of the run being staged (-1: none yet since the last flush). */
+  runSlot = -1
+  /** Staged runs: run r starts at value runStarts[r] and belongs to local slot runSlots[r]. */
   private runs = 0
   private readonly runStarts = new Uint32Array(STAGED)
-  private readonly runSids = new Uint32Array(STAGED)
+  private readonly runSlots = new Uint32Array(STAGED)
   /** The series of each staged value, filled from the runs at flush. */
   private readonly sidsStaged = new Uint32Array(STAGED)
 
@@ -91,7 +93,10 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
 
   /** `observe(value)` or `observe(labels, value)`. */
   observe(labels: LabelValues<T> | number, value?: number): void {
-    if (typeof labels === 'number') this.defaultChild().observe(labels)
+    if (typeof labels === 'number') {
+      const c = this.unlabeled
+      if (c === null || !this.tryStage(c.slot, labels)) this.defaultChild().observe(labels)
+    }
     else if (labels !== null && typeof labels === 'object') this.childOf(labels).observe(value as number)
     else this.defaultChild().observe(labels)
   }
@@ -100,21 +105,33 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
     return timer((s, end) => this.observe({ ...labels, ...end } as LabelValues<T>, s))
   }
 
+  /**
+   * @internal Stages `value` for local `slot` in the common case, in one test: room left, the
+   * same series as the last value, a finite number. False (nothing staged) otherwise.
+   */
+  tryStage(slot: number, value: number): boolean {
+    const n = this.staged
+    if (n === STAGED || slot !== this.runSlot || !Number.isFinite(value)) return false
+    this.values[n] = value
+    this.staged = n + 1
+    return true
+  }
+
   /** @internal */
-  startRun(at: number, sid: number): void {
-    this.runStarts[this.runs] = at
-    this.runSids[this.runs] = sid
+  startRun(slot: number): void {
+    this.runStarts[this.runs] = this.staged
+    this.runSlots[this.runs] = slot
     this.runs++
-    this.runSid = sid
+    this.runSlot = slot
   }
 
   flush(): void {
     const n = this.staged
     if (n === 0) return
     this.staged = 0
-    for (let r = 0; r < this.runs; r++) this.sidsStaged.fill(this.runSids[r], this.runStarts[r], r + 1 < this.runs ? this.runStarts[r + 1] : n)
+    for (let r = 0; r < this.runs; r++) this.sidsStaged.fill(this.slotSid[this.runSlots[r]], this.runStarts[r], r + 1 < this.runs ? this.runStarts[r + 1] : n)
     this.runs = 0
-    this.runSid = -1
+    this.runSlot = -1
     // Views of the staging arrays: the store reads them during this call and keeps nothing.
     const sids = this.sidsStaged.subarray(0, n)
     const values = this.values.subarray(0, n)

@@ -150,9 +150,29 @@ impl QuantileSketch {
         const CHUNK: usize = 256;
         let mut idx = [0i32; CHUNK];
         let floor = self.mapping.min_indexable;
+        let floor_idx = self.mapping.index(floor);
         for chunk in run.chunks(CHUNK) {
             // Magnitudes below min_indexable are counted as zero below; they get any index.
             self.mapping.index_many(chunk, floor, &mut idx);
+            let idx = &idx[..chunk.len()];
+            // Fast path: no value on the other side of zero, and the buckets of the rest fit the
+            // store's window once widened. Widening first ends in the same window and counts as
+            // adding one by one (no add in between would have collapsed), so the loop is a bare
+            // add. Magnitudes below the floor count as zero either way.
+            let side = if extremes.min >= 0.0 {
+                Some(&mut self.positive)
+            } else if extremes.max <= 0.0 {
+                Some(&mut self.negative)
+            } else {
+                None
+            };
+            if let Some(zeros) =
+                side.and_then(|store| add_one_sided(store, chunk, idx, floor, floor_idx))
+            {
+                self.zero_count += zeros as f64;
+                self.count += chunk.len() as f64;
+                continue;
+            }
             let mut zeros = 0u32;
             for (&v, &i) in chunk.iter().zip(idx.iter()) {
                 if v.abs() < floor {
@@ -387,6 +407,48 @@ impl QuantileSketch {
     }
 }
 
+/// Adds a chunk with no value on the other side of zero from `store`'s (`idx` its bucket
+/// indices, `floor_idx` the bucket of `floor`) if the buckets fit the store's window once
+/// widened; returns how many magnitudes were below `floor` (zeros, for the caller to count),
+/// or None with nothing changed.
+fn add_one_sided(
+    store: &mut Store,
+    chunk: &[f64],
+    idx: &[i32],
+    floor: f64,
+    floor_idx: i32,
+) -> Option<u32> {
+    let mut lo = idx.iter().copied().min()?;
+    let mut hi = idx.iter().copied().max()?;
+    if lo > floor_idx {
+        // No zeros (their index is floor_idx): a bare add per value.
+        let counts = store.widen_to(lo, hi)?;
+        for &i in idx {
+            counts[(i - lo) as usize] += 1.0;
+        }
+        return Some(0);
+    }
+    (lo, hi) = (i32::MAX, i32::MIN);
+    for (&v, &i) in chunk.iter().zip(idx) {
+        if v.abs() >= floor {
+            (lo, hi) = (lo.min(i), hi.max(i));
+        }
+    }
+    if lo > hi {
+        return Some(chunk.len() as u32);
+    }
+    let counts = store.widen_to(lo, hi)?;
+    let mut zeros = 0u32;
+    for (&v, &i) in chunk.iter().zip(idx) {
+        if v.abs() < floor {
+            zeros += 1;
+        } else {
+            counts[(i - lo) as usize] += 1.0;
+        }
+    }
+    Some(zeros)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -455,6 +517,71 @@ mod tests {
             let truth = sorted[(q * 1999.0) as usize];
             let got = sk.quantile(q).unwrap();
             assert!((got - truth).abs() <= 0.01 * truth * 1.000001, "q={q}");
+        }
+    }
+
+    /// Bulk adds (whose one-sided chunks widen the store once, then add) give the same bins,
+    /// counts and extremes as adding one value at a time, through widening up and down and
+    /// through collapsing.
+    #[test]
+    fn bulk_adds_bin_like_one_by_one() {
+        let mut seed = 5u64;
+        let mut u = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let mut cases: Vec<(usize, Vec<f64>)> = Vec::new();
+        for max_bins in [16, 64, 2048] {
+            // Positive runs that drift upward, then downward, then jump; negatives; mixed.
+            let up: Vec<f64> = (0..3000).map(|i| (1.0 + u()) * 1.002f64.powi(i)).collect();
+            let down: Vec<f64> = (0..3000).map(|i| (1.0 + u()) * 0.998f64.powi(i)).collect();
+            let jumps: Vec<f64> = (0..3000)
+                .map(|i| 10f64.powi((i / 500) * 3 - 6) * (1.0 + u()))
+                .collect();
+            // Narrow chunks (about 20 buckets) whose union keeps growing: collapses at 16 and 64.
+            let narrow: Vec<f64> = (0..6000)
+                .map(|i| (1.0 + 0.3 * u()) * 1.0005f64.powi(i))
+                .collect();
+            let neg: Vec<f64> = up.iter().chain(&down).map(|v| -v).collect();
+            // One-sided with zeros (and -0, and a whole chunk of them) in between.
+            let mut zeros: Vec<f64> = up
+                .iter()
+                .enumerate()
+                .map(|(i, v)| if i % 97 == 0 { 0.0 } else { *v })
+                .collect();
+            zeros.extend(std::iter::repeat(0.0).take(800));
+            zeros.extend(
+                neg.iter()
+                    .enumerate()
+                    .map(|(i, v)| if i % 89 == 0 { -0.0 } else { *v }),
+            );
+            let mixed: Vec<f64> = (0..3000)
+                .map(|i| match i % 3 {
+                    0 => u() * 50.0,
+                    1 => -u() * 50.0,
+                    _ => 0.0,
+                })
+                .collect();
+            for xs in [up, down, jumps, narrow, neg, zeros, mixed] {
+                cases.push((max_bins, xs));
+            }
+        }
+        for (max_bins, xs) in cases {
+            let mut bulk = QuantileSketch::new(0.01, max_bins as u64).unwrap();
+            let mut one = QuantileSketch::new(0.01, max_bins as u64).unwrap();
+            for part in xs.chunks(700) {
+                bulk.add_all(part).unwrap();
+            }
+            for &v in &xs {
+                one.add(v, 1.0).unwrap();
+            }
+            assert_eq!(bulk.positive, one.positive, "max_bins {max_bins}");
+            assert_eq!(bulk.negative, one.negative, "max_bins {max_bins}");
+            assert_eq!(bulk.zero_count, one.zero_count);
+            assert_eq!(bulk.count, one.count);
+            assert_eq!((bulk.min, bulk.max), (one.min, one.max));
         }
     }
 

@@ -96,6 +96,30 @@ impl Store {
         }
     }
 
+    /// Widens the window to cover indices `lo..=hi` if it can without collapsing (at most
+    /// `max_bins` wide in all); returns the counts of `lo..=hi`, or None (and no change).
+    pub fn widen_to(&mut self, lo: i32, hi: i32) -> Option<&mut [f64]> {
+        let (lo, hi) = (lo as i64, hi as i64);
+        let (new_lo, new_hi) = match self.top() {
+            None => (lo, hi),
+            Some(top) => (lo.min(self.offset as i64), hi.max(top as i64)),
+        };
+        if lo > hi || new_hi - new_lo + 1 > self.max_bins as i64 {
+            return None;
+        }
+        if self.counts.is_empty() {
+            self.offset = lo as i32;
+        }
+        let below = (self.offset as i64 - new_lo) as usize;
+        if below > 0 {
+            self.counts.splice(0..0, std::iter::repeat(0.0).take(below));
+            self.offset = new_lo as i32;
+        }
+        self.counts.resize((new_hi - new_lo + 1) as usize, 0.0);
+        let start = (lo - new_lo) as usize;
+        Some(&mut self.counts[start..start + (hi - lo + 1) as usize])
+    }
+
     /// Folds every bucket below `new_offset` into bucket `new_offset` (lowest first).
     fn collapse_below(&mut self, new_offset: i32) {
         if new_offset <= self.offset {
