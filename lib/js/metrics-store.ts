@@ -78,6 +78,21 @@ interface Family {
 }
 
 /** A map key for label values: length-prefixed, so no two label tuples share a key. */
+/**
+ * The histogram bucket of `v`: how many bounds (sorted) are below it (Prometheus' `le`: a
+ * value equal to a bound counts in that bound's bucket; past the last one is +Inf's).
+ */
+function bucketIndex(bounds: readonly number[], v: number): number {
+  let lo = 0
+  let n = bounds.length + 1
+  while (n > 1) {
+    const half = n >> 1
+    lo = bounds[lo + half - 1] < v ? lo + half : lo
+    n -= half
+  }
+  return lo
+}
+
 function labelKey(labels: readonly string[]): string {
   let k = ''
   for (const v of labels) k += `${v.length}:${v}`
@@ -214,7 +229,7 @@ export class JsMetricsStore {
   apply(fid: number, sids: Uint32Array, rows: Float64Array): number[] {
     const width = this.rowWidth(fid)
     const f = this.family(fid)
-    if (f.def.kind === 'summary') throw new Error('summaries take values through observe')
+    if (f.def.kind === 'histogram' || f.def.kind === 'summary') throw new Error('histograms and summaries take values through observe')
     if (rows.length !== sids.length * width) {
       throw new Error(`expected ${sids.length * width} staged values (${sids.length} rows of ${width}), got ${rows.length}`)
     }
@@ -230,18 +245,19 @@ export class JsMetricsStore {
       else if (f.def.kind === 'gauge') {
         if (rows[at] !== 0) s.values[0] = rows[at + 1]
         s.values[0] += rows[at + 2]
-      } else for (let i = 0; i < width; i++) s.values[i] += rows[at + i]
+      }
     }
     return dead
   }
 
   observe(fid: number, sids: Uint32Array, values: Float64Array, nowMs: number): number[] {
     const f = this.family(fid)
-    if (f.def.kind !== 'summary') throw new Error('observe is for summaries')
+    const kind = f.def.kind
+    if (kind !== 'histogram' && kind !== 'summary') throw new Error('observe is for histograms and summaries')
     if (sids.length !== values.length) throw new Error('sids and values differ in length')
     if (values.length > 0) {
       const ex = minMax(values)
-      if (!(Number.isFinite(ex.min) && Number.isFinite(ex.max))) throw new Error(`summary values must be finite, got ${values.find((v) => !Number.isFinite(v))}`)
+      if (!(Number.isFinite(ex.min) && Number.isFinite(ex.max))) throw new Error(`observed values must be finite, got ${values.find((v) => !Number.isFinite(v))}`)
     }
     const dead: number[] = []
     let start = 0
@@ -255,9 +271,15 @@ export class JsMetricsStore {
         // Runs of at most SUM_RUN values, each adding its compensated sum, as the native store.
         for (let p = start; p < end; p += SUM_RUN) {
           const part = values.subarray(p, Math.min(end, p + SUM_RUN))
-          s.values[0] += part.length
-          s.values[1] += sum(part)
-          s.window!.addAll(part, nowMs)
+          if (kind === 'histogram') {
+            const bounds = f.def.buckets
+            for (let i = 0; i < part.length; i++) s.values[bucketIndex(bounds, part[i])] += 1
+            s.values[bounds.length + 1] += sum(part)
+          } else {
+            s.values[0] += part.length
+            s.values[1] += sum(part)
+            s.window!.addAll(part, nowMs)
+          }
         }
       }
       start = end

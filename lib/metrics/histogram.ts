@@ -1,8 +1,9 @@
 /**
  * Histogram: counts of observations per bucket, their sum and count (prom-client's API).
- * A bound child's `observe` finds the bucket by binary search and adds to two staging cells.
+ * Observed values are staged per thread (see observed.ts); the store finds each one's bucket.
  */
-import { Metric, timer, type LabelValue, type LabelValues, type MetricConfiguration, type MetricValue } from './metric'
+import type { LabelValues, MetricConfiguration, MetricValue } from './metric'
+import { ObservedMetric, ObserverChild } from './observed'
 
 /** prom-client's default buckets (seconds). */
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -26,46 +27,11 @@ export interface HistogramConfiguration<T extends string> extends MetricConfigur
   buckets?: readonly number[]
 }
 
-function badObservation(value: unknown): RangeError {
-  return new RangeError(`observed value must be a finite number, got ${typeof value === 'number' ? value : typeof value}`)
-}
+/** A bound child of a Histogram: `observe(value)`, `startTimer()`. */
+export class HistogramChild extends ObserverChild {}
 
-export class HistogramChild {
-  /** @internal */
-  constructor(
-    private readonly m: Histogram,
-    private readonly at: number,
-  ) {}
-
-  observe(value: number): void {
-    if (!Number.isFinite(value)) throw badObservation(value)
-    const m = this.m
-    const b = m.bounds
-    const nb = b.length
-    // The first bucket whose bound is >= value (nb: +Inf), by a binary search whose steps do
-    // not depend on earlier branches: latencies are random, and a linear scan mispredicts.
-    let lo = 0
-    let n = nb + 1
-    while (n > 1) {
-      const half = n >> 1
-      lo = b[lo + half - 1] < value ? lo + half : lo
-      n -= half
-    }
-    const st = m.stage
-    st[this.at + lo] += 1
-    st[this.at + nb + 1] += value
-  }
-
-  /** Returns a function that observes the seconds elapsed since this call. */
-  startTimer(): () => number {
-    return timer((s) => this.observe(s))
-  }
-}
-
-export class Histogram<T extends string = string> extends Metric<T, HistogramChild> {
+export class Histogram<T extends string = string> extends ObservedMetric<T, HistogramChild> {
   readonly type = 'histogram' as const
-  /** @internal Upper bounds without +Inf. */
-  readonly bounds: Float64Array
 
   constructor(config: HistogramConfiguration<T>) {
     const buckets = config?.buckets ?? DEFAULT_BUCKETS
@@ -76,36 +42,16 @@ export class Histogram<T extends string = string> extends Metric<T, HistogramChi
     for (let i = 1; i < bounds.length; i++) {
       if (!(bounds[i - 1] < bounds[i])) throw new RangeError(`metric ${config?.name}: buckets must be strictly increasing, got ${bounds[i - 1]} then ${bounds[i]}`)
     }
-    super(config, 'histogram', { buckets: bounds }, bounds.length + 2, ['le'])
-    this.bounds = Float64Array.from(bounds)
+    super(config, 'histogram', { buckets: bounds }, 0, ['le'])
   }
 
   protected makeChild(slot: number): HistogramChild {
-    return new HistogramChild(this, slot * this.width)
-  }
-
-  /** `observe(value)` or `observe(labels, value)`. */
-  observe(labels: LabelValues<T> | number, value?: number): void {
-    if (labels !== null && typeof labels === 'object') this.childOf(labels).observe(value as number)
-    else this.defaultChild().observe(labels)
-  }
-
-  /** Returns a function that observes the seconds elapsed (labels may be added at the end). */
-  startTimer(labels?: LabelValues<T>): (endLabels?: Record<string, LabelValue>) => number {
-    return timer((s, end) => this.observe({ ...labels, ...end } as LabelValues<T>, s))
+    return new HistogramChild(this, slot)
   }
 
   /** Creates the series for these labels with zero counts (prom-client's `zero`). */
   zero(labels: LabelValues<T>): void {
     this.childOf(labels)
-  }
-
-  flush(): void {
-    const w = this.width
-    this.flushRows((st, at) => {
-      for (let i = 0; i < w; i++) if (st[at + i] !== 0) return true
-      return false
-    })
   }
 
   protected valuesOf(row: Float64Array, labels: Record<string, string>, out: MetricValue[]): void {

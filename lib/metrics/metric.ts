@@ -2,7 +2,8 @@
  * What Counter, Gauge, Histogram and Summary share: checking the configuration as Prometheus
  * does, registering in the process-wide store, resolving label values to bound children
  * (cached per thread, one Map level per label, so a lookup concatenates no strings), and the
- * per-thread staging rows that children write and `flush` hands to the store in one call.
+ * per-thread staging rows that counter and gauge children write and `flush` hands to the
+ * store in one call (histograms and summaries stage values instead: observed.ts).
  */
 import { register as defaultRegistry, type Registry } from './registry'
 import { store, uniqueRegistryName, type MetricFamilyDef } from './store'
@@ -121,6 +122,7 @@ export abstract class Metric<T extends string = string, C = unknown> {
   private slotChild: C[] = []
   private root: Node = newNode()
   private readonly lookup: (root: Node, labels: object) => unknown
+  /** The child of an unlabeled metric (null when it has label names). */
   protected unlabeled: C | null = null
   private readonly registries: Registry[]
 
@@ -270,7 +272,7 @@ export abstract class Metric<T extends string = string, C = unknown> {
     return moved
   }
 
-  /** Stages of counter, gauge and histogram rows: nonzero rows to the store, then zeroed. */
+  /** Stages of counter and gauge rows: nonzero rows to the store, then zeroed. */
   protected flushRows(isDirty: (stage: Float64Array, at: number) => boolean): void {
     const w = this.width
     const st = this.stage

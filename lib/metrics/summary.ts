@@ -4,15 +4,13 @@
  * default 1%), not from prom-client's t-digest. With `maxAgeSeconds` the window is a ring of
  * `ageBuckets` sketches: a value goes into the current one, a read merges the ring.
  *
- * `observe` stages (series, value) pairs for this thread; they reach the store when 1024 are
- * staged, on the flush timer and before every read.
+ * Observed values are staged per thread (see observed.ts).
  */
-import { Metric, timer, type LabelValue, type LabelValues, type MetricConfiguration, type MetricValue } from './metric'
-import { store } from './store'
+import type { MetricConfiguration, MetricValue } from './metric'
+import { ObservedMetric, ObserverChild } from './observed'
 
 /** prom-client's default percentiles. */
 export const DEFAULT_PERCENTILES: readonly number[] = [0.01, 0.05, 0.5, 0.9, 0.95, 0.99, 0.999]
-const STAGED = 1024
 
 export interface SummaryConfiguration<T extends string> extends MetricConfiguration<T, Summary<T>> {
   percentiles?: readonly number[]
@@ -24,48 +22,11 @@ export interface SummaryConfiguration<T extends string> extends MetricConfigurat
   relativeAccuracy?: number
 }
 
-export class SummaryChild {
-  /** @internal */
-  constructor(
-    private readonly m: Summary,
-    /** @internal */
-    readonly slot: number,
-  ) {}
+/** A bound child of a Summary: `observe(value)`, `startTimer()`. */
+export class SummaryChild extends ObserverChild {}
 
-  observe(value: number): void {
-    if (!this.m.tryStage(this.slot, value)) this.observeSlow(value)
-  }
-
-  private observeSlow(value: number): void {
-    if (!Number.isFinite(value)) {
-      throw new RangeError(`observed value must be a finite number, got ${typeof value === 'number' ? value : typeof value}`)
-    }
-    const m = this.m
-    if (m.staged === STAGED) m.flush()
-    // Series are staged as runs: a new run only when the series changes.
-    if (this.slot !== m.runSlot) m.startRun(this.slot)
-    m.values[m.staged++] = value
-  }
-
-  startTimer(): () => number {
-    return timer((s) => this.observe(s))
-  }
-}
-
-export class Summary<T extends string = string> extends Metric<T, SummaryChild> {
+export class Summary<T extends string = string> extends ObservedMetric<T, SummaryChild> {
   readonly type = 'summary' as const
-  /** @internal */
-  readonly values = new Float64Array(STAGED)
-  /** @internal */
-  staged = 0
-  /** @internal The local slot of the run being staged (-1: none yet since the last flush). */
-  runSlot = -1
-  /** Staged runs: run r starts at value runStarts[r] and belongs to local slot runSlots[r]. */
-  private runs = 0
-  private readonly runStarts = new Uint32Array(STAGED)
-  private readonly runSlots = new Uint32Array(STAGED)
-  /** The series of each staged value, filled from the runs at flush. */
-  private readonly sidsStaged = new Uint32Array(STAGED)
 
   constructor(config: SummaryConfiguration<T>) {
     const percentiles = config?.percentiles ?? DEFAULT_PERCENTILES
@@ -89,59 +50,6 @@ export class Summary<T extends string = string> extends Metric<T, SummaryChild> 
 
   protected makeChild(slot: number): SummaryChild {
     return new SummaryChild(this, slot)
-  }
-
-  /** `observe(value)` or `observe(labels, value)`. */
-  observe(labels: LabelValues<T> | number, value?: number): void {
-    if (typeof labels === 'number') {
-      const c = this.unlabeled
-      if (c === null || !this.tryStage(c.slot, labels)) this.defaultChild().observe(labels)
-    }
-    else if (labels !== null && typeof labels === 'object') this.childOf(labels).observe(value as number)
-    else this.defaultChild().observe(labels)
-  }
-
-  startTimer(labels?: LabelValues<T>): (endLabels?: Record<string, LabelValue>) => number {
-    return timer((s, end) => this.observe({ ...labels, ...end } as LabelValues<T>, s))
-  }
-
-  /**
-   * @internal Stages `value` for local `slot` in the common case, in one test: room left, the
-   * same series as the last value, a finite number. False (nothing staged) otherwise.
-   */
-  tryStage(slot: number, value: number): boolean {
-    const n = this.staged
-    if (n === STAGED || slot !== this.runSlot || !Number.isFinite(value)) return false
-    this.values[n] = value
-    this.staged = n + 1
-    return true
-  }
-
-  /** @internal */
-  startRun(slot: number): void {
-    this.runStarts[this.runs] = this.staged
-    this.runSlots[this.runs] = slot
-    this.runs++
-    this.runSlot = slot
-  }
-
-  flush(): void {
-    const n = this.staged
-    if (n === 0) return
-    this.staged = 0
-    for (let r = 0; r < this.runs; r++) this.sidsStaged.fill(this.slotSid[this.runSlots[r]], this.runStarts[r], r + 1 < this.runs ? this.runStarts[r + 1] : n)
-    this.runs = 0
-    this.runSlot = -1
-    // Views of the staging arrays: the store reads them during this call and keeps nothing.
-    const sids = this.sidsStaged.subarray(0, n)
-    const values = this.values.subarray(0, n)
-    const now = Date.now()
-    const dead = store.observe(this.fid, sids, values, now)
-    if (dead.length === 0) return
-    const moved = this.resolveDead(dead)
-    const again: number[] = []
-    for (let i = 0; i < n; i++) if (moved.has(sids[i])) again.push(i)
-    store.observe(this.fid, Uint32Array.from(again, (i) => moved.get(sids[i])!), Float64Array.from(again, (i) => values[i]), now)
   }
 
   protected valuesOf(row: Float64Array, labels: Record<string, string>, out: MetricValue[]): void {

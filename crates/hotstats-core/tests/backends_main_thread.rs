@@ -165,7 +165,52 @@ fn main() {
         }
     }
     checks += sketch_index_matches_scalar(&mut rng);
+    checks += bucket_indices_match_binary_search(&mut rng);
     println!("{checks} passed, 0 failed");
+}
+
+/// Every backend's histogram bucket indices equal a binary search for the first bound >= x,
+/// for bound counts on both sides of the linear/binary switch, values equal to bounds, ±0,
+/// huge and tiny values, and lengths around the vector width.
+fn bucket_indices_match_binary_search(rng: &mut Rng) -> usize {
+    use hotstats_core::kernels::scalar::LINEAR_BOUNDS;
+    let mut checks = 0;
+    let all: Vec<Kernels> = Backend::ALL
+        .into_iter()
+        .filter_map(|b| b.kernels().ok())
+        .collect();
+    for nb in [0, 1, 2, 11, LINEAR_BOUNDS, LINEAR_BOUNDS + 1, 200] {
+        let mut bounds: Vec<f64> = (0..nb)
+            .map(|i| {
+                if i == 0 {
+                    -0.0
+                } else {
+                    rng.log_uniform(-3.0, 3.0) - 10.0
+                }
+            })
+            .collect();
+        bounds.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        bounds.dedup();
+        let mut xs: Vec<f64> = bounds.clone();
+        xs.extend([0.0, -0.0, f64::MAX, f64::MIN, 5e-324, -5e-324]);
+        while xs.len() < 3000 {
+            xs.push(rng.log_uniform(-3.0, 3.0) - 10.0);
+        }
+        for n in (0..20).chain([xs.len()]) {
+            let want: Vec<u32> = xs[..n]
+                .iter()
+                .map(|&x| bounds.partition_point(|&b| b < x) as u32)
+                .collect();
+            for k in &all {
+                let mut got = vec![u32::MAX; n + 1];
+                k.bucket_indices(&bounds, &xs[..n], &mut got);
+                assert_eq!(&got[..n], &want[..], "{:?}, {nb} bounds", k.backend());
+                assert_eq!(got[n], u32::MAX, "nothing written past the values");
+                checks += 1;
+            }
+        }
+    }
+    checks
 }
 
 /// The SIMD bucket index of QuantileSketch (AVX2 or NEON, whichever this CPU runs) equals the

@@ -242,3 +242,13 @@ pub unsafe fn min_max(x: &[f64]) -> MinMax {
     }
     MinMax { min, max }
 }
+
+/// [`scalar::bucket_indices`](super::scalar::bucket_indices) compiled for AVX2 (the compiler
+/// vectorizes the per-bound loop four values wide); the same indices.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[target_feature(enable = "avx2")]
+pub unsafe fn bucket_indices(bounds: &[f64], xs: &[f64], out: &mut [u32]) {
+    super::scalar::bucket_indices_body(bounds, xs, out)
+}

@@ -147,6 +147,7 @@ impl Backend {
                 sum_lanes: scalar::sum_lanes,
                 dev_lanes: scalar::dev_lanes,
                 min_max: scalar::min_max,
+                bucket_indices: scalar::bucket_indices,
             },
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => Kernels {
@@ -155,6 +156,7 @@ impl Backend {
                 sum_lanes: avx2_entry::sum_lanes,
                 dev_lanes: avx2_entry::dev_lanes,
                 min_max: avx2_entry::min_max,
+                bucket_indices: avx2_entry::bucket_indices,
             },
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => Kernels {
@@ -163,6 +165,8 @@ impl Backend {
                 sum_lanes: neon_entry::sum_lanes,
                 dev_lanes: neon_entry::dev_lanes,
                 min_max: neon_entry::min_max,
+                // NEON is the aarch64 baseline: the scalar build already vectorizes it.
+                bucket_indices: scalar::bucket_indices,
             },
             #[allow(unreachable_patterns)]
             _ => unreachable!("check() rejected backends this build lacks"),
@@ -232,6 +236,10 @@ mod avx2_entry {
         // SAFETY: as above.
         unsafe { avx2::min_max(x) }
     }
+    pub fn bucket_indices(bounds: &[f64], xs: &[f64], out: &mut [u32]) {
+        // SAFETY: as above.
+        unsafe { avx2::bucket_indices(bounds, xs, out) }
+    }
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -275,6 +283,7 @@ pub struct Kernels {
     sum_lanes: fn(&[f64]) -> Lanes,
     dev_lanes: fn(&[f64], f64) -> (Lanes, Lanes),
     min_max: fn(&[f64]) -> MinMax,
+    bucket_indices: fn(&[f64], &[f64], &mut [u32]),
 }
 
 impl fmt::Debug for Kernels {
@@ -352,6 +361,14 @@ impl Kernels {
             min: canonical(mm.min),
             max: canonical(mm.max),
         }
+    }
+
+    /// `out[k]` = the histogram bucket of `xs[k]`: how many of `bounds` (finite, strictly
+    /// increasing) are below it, so a value equal to a bound is in that bound's bucket
+    /// (Prometheus' `le`) and one above every bound is in bucket `bounds.len()` (+Inf).
+    /// Panics if `out` is shorter than `xs`.
+    pub fn bucket_indices(&self, bounds: &[f64], xs: &[f64], out: &mut [u32]) {
+        (self.bucket_indices)(bounds, xs, out)
     }
 
     /// Variance with `ddof` delta degrees of freedom (1: sample, 0: population), computed with

@@ -60,3 +60,33 @@ pub fn min_max(x: &[f64]) -> MinMax {
     }
     MinMax { min: lo, max: hi }
 }
+
+/// Bound counts at or below which [`bucket_indices`] compares every value with every bound
+/// (a loop over the values per bound, which vectorizes); above it, a binary search per value.
+pub const LINEAR_BOUNDS: usize = 32;
+
+/// `out[k]` = how many of `bounds` (finite, strictly increasing) are below `xs[k]`: the
+/// histogram bucket of `xs[k]` (a value equal to a bound is in that bound's bucket, as
+/// Prometheus' `le`). Exact comparisons, so every backend gives the same indices. `out` must be
+/// at least as long as `xs`.
+#[inline(always)]
+pub fn bucket_indices_body(bounds: &[f64], xs: &[f64], out: &mut [u32]) {
+    let out = &mut out[..xs.len()];
+    if bounds.len() <= LINEAR_BOUNDS {
+        out.fill(0);
+        for &b in bounds {
+            for (o, &x) in out.iter_mut().zip(xs) {
+                *o += (b < x) as u32;
+            }
+        }
+    } else {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = bounds.partition_point(|&b| b < x) as u32;
+        }
+    }
+}
+
+/// See [`bucket_indices_body`].
+pub fn bucket_indices(bounds: &[f64], xs: &[f64], out: &mut [u32]) {
+    bucket_indices_body(bounds, xs, out)
+}

@@ -10,13 +10,14 @@
 //! Series ids (`sid`) are never reused: a batch that names a removed series is reported back
 //! as dead instead of landing in whatever series took its place.
 //!
-//! Staged record layouts (one row per sid, `width` values per row):
+//! Staged record layouts of counters and gauges (`apply`: one row per sid):
 //! ```text
 //! counter    [delta]                       delta >= 0 (checked by the caller)
 //! gauge      [set_flag, set_value, delta]  if set_flag != 0 the value becomes set_value, then += delta
-//! histogram  [count_0 .. count_nb, sum]    per-bucket counts (bucket nb is +Inf), sum of values
-//! summary    one value per sid (`observe`), into the current age bucket's sketch
 //! ```
+//! Histograms and summaries take observed values, one per sid (`observe`): a histogram
+//! counts each in its bucket, a summary adds it to the current age bucket's sketch; both add
+//! the compensated sum of each run of a series' values.
 //! Snapshot rows: counter/gauge `[value]`, histogram `[count_0 .. count_nb, sum]` (not
 //! cumulative), summary `[count, sum, q_1 .. q_k]` for the family's percentiles (NaN when the
 //! window is empty).
@@ -328,7 +329,7 @@ impl Store {
         })
     }
 
-    /// Applies staged rows (counter, gauge or histogram) to their series.
+    /// Applies staged rows (counter or gauge) to their series.
     pub fn apply(
         &mut self,
         fid: u32,
@@ -337,9 +338,9 @@ impl Store {
     ) -> Result<DeadSids, MetricsError> {
         let width = self.row_width(fid)?;
         let f = self.family(fid)?;
-        if f.def.kind == Kind::Summary {
+        if matches!(f.def.kind, Kind::Histogram | Kind::Summary) {
             return Err(MetricsError::Invalid(
-                "summaries take values through observe".into(),
+                "histograms and summaries take values through observe".into(),
             ));
         }
         if rows.len() != sids.len() * width {
@@ -364,20 +365,16 @@ impl Store {
                     }
                     s.values[0] += row[2];
                 }
-                Kind::Histogram => {
-                    for (v, d) in s.values.iter_mut().zip(row) {
-                        *v += d;
-                    }
-                }
-                Kind::Summary => unreachable!("checked above"),
+                Kind::Histogram | Kind::Summary => unreachable!("checked above"),
             }
         }
         Ok(dead)
     }
 
-    /// Adds summary values (one per sid, finite: checked by the caller) at time `now_ms`.
-    /// Consecutive values of one series go to its sketch in one batch, and add their compensated
-    /// sum to the series' sum.
+    /// Adds observed values (one per sid) to histogram or summary series, at time `now_ms`
+    /// (the summary window's clock). Consecutive values of one series are one run: a histogram
+    /// counts each value in its bucket, a summary adds the run to its sketch, and both add the
+    /// run's compensated sum to the series' sum. All values are checked before any is added.
     pub fn observe(
         &mut self,
         fid: u32,
@@ -386,8 +383,11 @@ impl Store {
         now_ms: f64,
     ) -> Result<DeadSids, MetricsError> {
         let f = self.family(fid)?;
-        if f.def.kind != Kind::Summary {
-            return Err(MetricsError::Invalid("observe is for summaries".into()));
+        let kind = f.def.kind;
+        if kind != Kind::Summary && kind != Kind::Histogram {
+            return Err(MetricsError::Invalid(
+                "observe is for histograms and summaries".into(),
+            ));
         }
         if sids.len() != values.len() {
             return Err(MetricsError::Invalid(
@@ -405,33 +405,51 @@ impl Store {
                 .copied()
                 .unwrap_or(f64::NAN);
             return Err(MetricsError::Invalid(format!(
-                "summary values must be finite, got {v}"
+                "observed values must be finite, got {v}"
             )));
         }
+        let bounds = &f.def.buckets;
+        // Histogram scratch: each value's bucket, and four interleaved tallies per bucket.
+        let mut idx = [0u32; SUM_RUN];
+        let mut tally = vec![
+            0u32;
+            if kind == Kind::Histogram {
+                4 * (bounds.len() + 1)
+            } else {
+                0
+            }
+        ];
         let mut dead = Vec::new();
         let mut start = 0;
         while start < sids.len() {
             let sid = sids[start];
             let end = start + run_length(&sids[start..]);
             let run = &values[start..end];
-            match f.series.get_mut(&sid) {
-                None => dead.extend(std::iter::repeat(sid).take(run.len())),
-                Some(s) => {
+            let Some(s) = f.series.get_mut(&sid) else {
+                dead.extend(std::iter::repeat(sid).take(run.len()));
+                start = end;
+                continue;
+            };
+            // Runs of at most SUM_RUN values: each run's compensated sum (the sum kernel: the
+            // same bits on every backend, including the JS twin) grows the series' sum (and a
+            // summary's window sketch's).
+            for part in run.chunks(SUM_RUN) {
+                let part_sum = k.sum(part);
+                if kind == Kind::Histogram {
+                    let nb = bounds.len();
+                    k.bucket_indices(bounds, part, &mut idx);
+                    count_buckets(&idx[..part.len()], &mut tally, &mut s.values[..=nb]);
+                    s.values[nb + 1] += part_sum;
+                } else {
+                    let part_extremes = if part.len() == values.len() {
+                        extremes
+                    } else {
+                        k.min_max(part)
+                    };
+                    s.values[0] += part.len() as f64;
+                    s.values[1] += part_sum;
                     let w = s.window.as_mut().expect("summary series have a window");
-                    // Runs of at most SUM_RUN values: each run's compensated sum (the sum kernel:
-                    // the same bits on every backend, including the JS twin) grows both the
-                    // series' sum and the window sketch's.
-                    for part in run.chunks(SUM_RUN) {
-                        let part_extremes = if part.len() == values.len() {
-                            extremes
-                        } else {
-                            k.min_max(part)
-                        };
-                        let part_sum = k.sum(part);
-                        s.values[0] += part.len() as f64;
-                        s.values[1] += part_sum;
-                        w.add_finite_run(part, part_extremes, part_sum, now_ms);
-                    }
+                    w.add_finite_run(part, part_extremes, part_sum, now_ms);
                 }
             }
             start = end;
@@ -498,6 +516,30 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+/// Adds to `counts` how many of `idx` name each bucket. Four interleaved tallies (zeroed on
+/// return), so values in one bucket do not wait on each other's increments; integer counts
+/// below 2^53 make the f64 result the same as adding 1 per value.
+fn count_buckets(idx: &[u32], tally: &mut [u32], counts: &mut [f64]) {
+    let n = counts.len();
+    let mut quads = idx.chunks_exact(4);
+    for q in &mut quads {
+        tally[q[0] as usize] += 1;
+        tally[n + q[1] as usize] += 1;
+        tally[2 * n + q[2] as usize] += 1;
+        tally[3 * n + q[3] as usize] += 1;
+    }
+    for &i in quads.remainder() {
+        tally[i as usize] += 1;
+    }
+    for (b, c) in counts.iter_mut().enumerate() {
+        let t = tally[b] + tally[n + b] + tally[2 * n + b] + tally[3 * n + b];
+        *c += t as f64;
+        for lane in 0..4 {
+            tally[lane * n + b] = 0;
+        }
+    }
+}
 
 /// How many leading sids equal the first (at least 1 for a non-empty slice): 16 at a time by
 /// OR-ing differences, which the compiler vectorizes, then one by one.

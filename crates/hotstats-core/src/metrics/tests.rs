@@ -49,11 +49,33 @@ fn counters_add_gauges_set_then_add_histograms_add_per_bucket() {
     s.apply(g, &[g1], &[0.0, 0.0, 5.0]).unwrap();
     s.apply(g, &[g1], &[1.0, 10.0, -1.0]).unwrap();
     assert_eq!(s.snapshot(g, 0.0).unwrap().1, vec![9.0]);
-    let h1 = s.series(h, &l("a")).unwrap();
-    s.apply(h, &[h1, h1], &[1.0, 0.0, 2.0, 7.5, 0.0, 1.0, 0.0, 0.5])
-        .unwrap();
-    assert_eq!(s.snapshot(h, 0.0).unwrap().1, vec![1.0, 1.0, 2.0, 8.0]);
-    assert!(s.apply(h, &[h1], &[1.0]).is_err(), "a short row is refused");
+    let (h1, h2) = (s.series(h, &l("a")).unwrap(), s.series(h, &l("b")).unwrap());
+    // Bounds 0.1 and 1: a value equal to a bound counts in that bound's bucket (le).
+    s.observe(
+        h,
+        &[h1, h1, h2, h1, h1, h1],
+        &[0.125, -3.0, 5.0, 1.0, 1.5, 0.25],
+        0.0,
+    )
+    .unwrap();
+    s.observe(h, &[h2], &[0.1], 0.0).unwrap();
+    let (sids, rows) = s.snapshot(h, 0.0).unwrap();
+    assert_eq!(sids, vec![h1, h2]);
+    assert_eq!(rows, vec![1.0, 3.0, 1.0, -0.125, 1.0, 0.0, 1.0, 5.0 + 0.1]);
+    assert!(
+        s.apply(h, &[h1], &[1.0, 0.0, 0.0, 1.0]).is_err(),
+        "histograms take values"
+    );
+    assert!(s.observe(h, &[h1], &[f64::INFINITY], 0.0).is_err());
+    assert!(
+        s.observe(c, &[c1], &[1.0], 0.0).is_err(),
+        "counters take rows"
+    );
+    assert_eq!(
+        s.snapshot(h, 0.0).unwrap().1,
+        rows,
+        "refused batches change nothing"
+    );
 }
 
 #[test]
