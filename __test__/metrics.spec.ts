@@ -262,6 +262,40 @@ test('past maxSeries new label sets go to one overflow series and are counted', 
   t.false(single.includes('refused'))
 })
 
+test('metrics() text follows series being added and removed between scrapes (a model of the lines)', async (t) => {
+  const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.record({ op: fc.constantFrom('inc', 'inc', 'remove', 'scrape'), route: fc.constantFrom(...ROUTES), n: fc.integer({ min: 1, max: 9 }) }),
+        { maxLength: 60 },
+      ),
+      async (ops) => {
+        const r = fresh()
+        const c = new hs.Counter({ name: 'hits_total', help: 'h', labelNames: ['route'], registers: [r] })
+        const model = new Map<string, number>()
+        const check = async () => {
+          const got = (await r.metrics()).split('\n').filter((l) => l.startsWith('hits_total{')).sort()
+          const want = [...model].map(([route, v]) => `hits_total{route="${escape(route)}"} ${v}`).sort()
+          t.deepEqual(got, want)
+        }
+        for (const o of ops) {
+          if (o.op === 'inc') {
+            c.inc({ route: o.route }, o.n)
+            model.set(o.route, (model.get(o.route) ?? 0) + o.n)
+          } else if (o.op === 'remove') {
+            c.remove({ route: o.route })
+            model.delete(o.route)
+          } else await check()
+        }
+        await check()
+        r.clear()
+      },
+    ),
+    { numRuns: 60 },
+  )
+})
+
 test('remove, reset and clear', async (t) => {
   const r = fresh()
   const c = new hs.Counter({ name: 'x_total', help: 'h', labelNames: ['k'], registers: [r] })

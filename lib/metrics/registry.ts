@@ -34,22 +34,41 @@ export interface RegistryOptions {
   contentType?: ContentType
 }
 
-/** Rendered label sets per family and sid, cached per thread. */
-const rendered = new Map<number, Map<number, string>>()
+/** Per family, the sids of the last exposition and their rendered label sets (per thread). */
+const rendered = new Map<number, { sids: Uint32Array; labels: string[] }>()
 
+/**
+ * The rendered label set of each sid. Snapshots list series in creation order, so the last
+ * call's sids are usually a prefix of this one's: those labels are reused as they are, and
+ * only new series are fetched. After a removal, labels are matched by sid instead.
+ */
 function labelStrings(fid: number, def: MetricFamilyDef, sids: Uint32Array): string[] {
-  let cache = rendered.get(fid)
-  if (!cache) rendered.set(fid, (cache = new Map()))
-  if (cache.size > 2 * sids.length + 1024) cache.clear() // removed series: start over
-  const missing = sids.filter((sid) => !cache!.has(sid))
-  if (missing.length > 0) {
-    const labels = store.labels(fid, missing)
-    missing.forEach((sid, i) => {
-      const l = labels[i]
-      if (l) cache!.set(sid, renderLabels(def.labelNames, l))
-    })
+  const prev = rendered.get(fid)
+  let labels: string[]
+  if (prev && isPrefix(prev.sids, sids)) {
+    labels = sids.length === prev.sids.length ? prev.labels : prev.labels.concat(fetchLabels(fid, def, sids.subarray(prev.sids.length)))
+  } else {
+    const known = new Map<number, string>()
+    if (prev) prev.sids.forEach((sid, i) => known.set(sid, prev.labels[i]))
+    const missing = sids.filter((sid) => !known.has(sid))
+    const fetched = fetchLabels(fid, def, missing)
+    missing.forEach((sid, i) => known.set(sid, fetched[i]))
+    labels = Array.from(sids, (sid) => known.get(sid)!)
   }
-  return Array.from(sids, (sid) => cache!.get(sid) ?? '')
+  rendered.set(fid, { sids, labels })
+  return labels
+}
+
+function isPrefix(a: Uint32Array, b: Uint32Array): boolean {
+  if (a.length > b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Label sets from the store, rendered ('' for a series removed meanwhile). */
+function fetchLabels(fid: number, def: MetricFamilyDef, sids: Uint32Array): string[] {
+  if (sids.length === 0) return []
+  return store.labels(fid, sids).map((l) => (l ? renderLabels(def.labelNames, l) : ''))
 }
 
 function yieldToLoop(): Promise<void> {

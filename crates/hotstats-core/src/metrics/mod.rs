@@ -409,16 +409,11 @@ impl Store {
             )));
         }
         let bounds = &f.def.buckets;
-        // Histogram scratch: each value's bucket, and four interleaved tallies per bucket.
-        let mut idx = [0u32; SUM_RUN];
-        let mut tally = vec![
-            0u32;
-            if kind == Kind::Histogram {
-                4 * (bounds.len() + 1)
-            } else {
-                0
-            }
-        ];
+        // Histogram scratch (empty for summaries): each value's bucket, and four interleaved
+        // tallies per bucket.
+        let histogram = kind == Kind::Histogram;
+        let mut idx = vec![0u32; if histogram { SUM_RUN } else { 0 }];
+        let mut tally = vec![0u32; if histogram { 4 * (bounds.len() + 1) } else { 0 }];
         let mut dead = Vec::new();
         let mut start = 0;
         while start < sids.len() {
@@ -435,7 +430,7 @@ impl Store {
             // summary's window sketch's).
             for part in run.chunks(SUM_RUN) {
                 let part_sum = k.sum(part);
-                if kind == Kind::Histogram {
+                if histogram {
                     let nb = bounds.len();
                     k.bucket_indices(bounds, part, &mut idx);
                     count_buckets(&idx[..part.len()], &mut tally, &mut s.values[..=nb]);
