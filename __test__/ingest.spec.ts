@@ -2,6 +2,8 @@
 // windows. Checked against a brute-force oracle, a model queue for the ring's indices (with
 // wrap-around), and exact totals from 4 worker threads hammering it, on both backends.
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { Worker } from 'node:worker_threads'
 
 import test from 'ava'
@@ -168,6 +170,62 @@ test('4 worker threads hammer it: accepted = aggregated + in flight at every rea
   const [a, b] = [ing.stats('k0'), ing.stats('k1')]
   t.is(a.count + b.count, accepted)
   t.is(a.sum + b.sum, results.reduce((s, r) => s + r.sum, 0))
+})
+
+test('a worker that exits without closing its producer gives the ring back and loses nothing', async (t) => {
+  // Two rings, three workers one after another: the third claims a ring only if an earlier
+  // worker's ring came back when that worker ended.
+  const ing = new hs.Ingestor({ capacity: 1 << 12, producers: 2 })
+  const LEAVE_OPEN = `
+    const p = hs.Ingestor.producer(workerData.handle)
+    let sum = 0
+    for (let i = 0; i < 1000; i++) {
+      const v = (workerData.id * 1000 + i) % 89
+      if (p.push('k', v)) sum += v
+    }
+    return { accepted: p.counts.accepted, sum } // no p.close()
+  `
+  const results = []
+  for (const id of [0, 1, 2]) results.push(await worker({ handle: ing.handle, id }, LEAVE_OPEN))
+  t.deepEqual(
+    results.map((r) => r.accepted),
+    [1000, 1000, 1000],
+  )
+  t.is(await ing.close(), 0)
+  const s = ing.stats('k')
+  t.is(s.count, 3000)
+  t.is(
+    s.sum,
+    results.reduce((a, r) => a + r.sum, 0),
+  )
+})
+
+test('a producer dropped without close() is given back when it is garbage-collected', async (t) => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const ing = new hs.Ingestor({ capacity: 1 << 10, producers: 1 })
+  ;(() => {
+    // From the handle, as a worker does (ingestor.producer() keeps its producers to close them).
+    const p = hs.Ingestor.producer(ing.handle)
+    p.push('k', 2.5)
+  })()
+  t.throws(() => hs.Ingestor.producer(ing.handle), { instanceOf: RangeError }, 'the only ring is still owned')
+  let again: hs.Producer | undefined
+  for (let i = 0; i < 200 && !again; i++) {
+    gc()
+    await new Promise((r) => setTimeout(r, 10))
+    ing.flush()
+    try {
+      again = hs.Ingestor.producer(ing.handle)
+    } catch {
+      // not collected or not drained yet
+    }
+  }
+  t.truthy(again, 'the ring came back')
+  again!.push('k', 4)
+  again!.close()
+  await ing.close()
+  t.is(ing.stats('k').sum, 6.5)
 })
 
 test('close() while a worker pushes loses nothing that was accepted', async (t) => {

@@ -100,6 +100,32 @@ function num(opts: IngestorOptions, k: keyof IngestorOptions, d: number): number
   return v
 }
 
+/**
+ * Rings this thread owns, given back if their producer is not closed by hand: when the thread
+ * exits (a worker's natural end or process.exit: its 'exit' event), or when the Producer object
+ * is garbage-collected. Either way the ring's events are published first, so nothing accepted
+ * is lost, and the consumer frees the ring once drained.
+ */
+const owned = new Set<RingWriter>()
+let exitHook = false
+const collected = new FinalizationRegistry<RingWriter>((writer) => release(writer))
+
+function release(writer: RingWriter): void {
+  writer.close()
+  owned.delete(writer)
+}
+
+function own(producer: Producer, writer: RingWriter): void {
+  owned.add(writer)
+  collected.register(producer, writer, writer)
+  if (!exitHook) {
+    process.on('exit', () => {
+      for (const w of owned) w.close()
+    })
+    exitHook = true
+  }
+}
+
 /** A producer: one thread's ring. Get one with `ingestor.producer()` or `Ingestor.producer(handle)`. */
 export class Producer {
   private readonly writer: RingWriter
@@ -110,6 +136,7 @@ export class Producer {
     if (typeof handle !== 'object' || handle === null) throw new TypeError('Producer needs an ingestor handle ({pool, waitTimeoutMs})')
     const layout = readLayout(handle.pool)
     this.writer = RingWriter.claim(handle.pool)
+    own(this, this.writer)
     this.eventTime = layout.eventTime
     this.wait = layout.policy === 'wait'
     this.waitTimeoutMs = handle.waitTimeoutMs
@@ -212,9 +239,13 @@ export class Producer {
     this.writer.publish()
   }
 
-  /** Publishes and gives the ring back. */
+  /**
+   * Publishes and gives the ring back. A producer left open is closed when its thread exits
+   * or when it is garbage-collected.
+   */
   close(): void {
-    this.writer.close()
+    release(this.writer)
+    collected.unregister(this.writer)
   }
 
   /** This producer's own totals. */
