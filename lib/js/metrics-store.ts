@@ -221,15 +221,10 @@ export class JsMetricsStore {
     f.refused = 0
   }
 
-  rowWidth(fid: number): number {
-    const f = this.family(fid)
-    return f.def.kind === 'gauge' ? 3 : f.def.kind === 'histogram' ? f.def.buckets.length + 2 : 1
-  }
-
   apply(fid: number, sids: Uint32Array, rows: Float64Array): number[] {
-    const width = this.rowWidth(fid)
     const f = this.family(fid)
     if (f.def.kind === 'histogram' || f.def.kind === 'summary') throw new Error('histograms and summaries take values through observe')
+    const width = f.def.kind === 'gauge' ? 3 : 1
     if (rows.length !== sids.length * width) {
       throw new Error(`expected ${sids.length * width} staged values (${sids.length} rows of ${width}), got ${rows.length}`)
     }

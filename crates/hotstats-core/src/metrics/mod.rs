@@ -315,20 +315,6 @@ impl Store {
         Ok(())
     }
 
-    /// Values each staged row has for this family's kind (see the module docs).
-    pub fn row_width(&self, fid: u32) -> Result<usize, MetricsError> {
-        let f = self
-            .families
-            .get(&fid)
-            .ok_or(MetricsError::UnknownFamily(fid))?;
-        Ok(match f.def.kind {
-            Kind::Counter => 1,
-            Kind::Gauge => 3,
-            Kind::Histogram => f.def.buckets.len() + 2,
-            Kind::Summary => 1,
-        })
-    }
-
     /// Applies staged rows (counter or gauge) to their series.
     pub fn apply(
         &mut self,
@@ -336,13 +322,16 @@ impl Store {
         sids: &[u32],
         rows: &[f64],
     ) -> Result<DeadSids, MetricsError> {
-        let width = self.row_width(fid)?;
         let f = self.family(fid)?;
-        if matches!(f.def.kind, Kind::Histogram | Kind::Summary) {
-            return Err(MetricsError::Invalid(
-                "histograms and summaries take values through observe".into(),
-            ));
-        }
+        let width = match f.def.kind {
+            Kind::Counter => 1,
+            Kind::Gauge => 3,
+            Kind::Histogram | Kind::Summary => {
+                return Err(MetricsError::Invalid(
+                    "histograms and summaries take values through observe".into(),
+                ))
+            }
+        };
         if rows.len() != sids.len() * width {
             return Err(MetricsError::Invalid(format!(
                 "expected {} staged values ({} rows of {width}), got {}",

@@ -453,6 +453,16 @@ fn add_one_sided(
 mod tests {
     use super::*;
 
+    /// Uniform draws in (0, 1) from a fixed-seed LCG.
+    fn uniform(mut seed: u64) -> impl FnMut() -> f64 {
+        move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        }
+    }
+
     fn check_quantiles(xs: &mut [f64], sk: &QuantileSketch, alpha: f64) {
         xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
         for q in [0.0, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1.0] {
@@ -467,13 +477,7 @@ mod tests {
 
     #[test]
     fn relative_error_on_heavy_tails_negatives_and_zeros() {
-        let mut seed = 11u64;
-        let mut u = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        };
+        let mut u = uniform(11);
         let mut xs: Vec<f64> = Vec::new();
         for i in 0..50_000 {
             let v = match i % 5 {
@@ -525,13 +529,7 @@ mod tests {
     /// through collapsing.
     #[test]
     fn bulk_adds_bin_like_one_by_one() {
-        let mut seed = 5u64;
-        let mut u = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        };
+        let mut u = uniform(5);
         let mut cases: Vec<(usize, Vec<f64>)> = Vec::new();
         for max_bins in [16, 64, 2048] {
             // Positive runs that drift upward, then downward, then jump; negatives; mixed.
