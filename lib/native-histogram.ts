@@ -209,3 +209,38 @@ export function encodeNativeHistogramFamily(name: string, help: string, series: 
   }
   return family.finish(true)
 }
+
+export interface ScalarSeries {
+  labels?: Record<string, string>
+  value: number
+}
+
+function labelPairs(metric: ProtoWriter, labels: Record<string, string>): void {
+  for (const [k, v] of Object.entries(labels)) {
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k.startsWith('__')) throw new RangeError(`invalid label name ${JSON.stringify(k)}`)
+    metric.message(1, new ProtoWriter().string(1, k).string(2, String(v)))
+  }
+}
+
+/**
+ * One counter or gauge family in the same delimited protobuf exposition, so a scrape that
+ * asks for protobuf (to get native histograms) gets every other family in it too. Concatenate
+ * with {@link encodeNativeHistogramFamily}'s output. A counter's `name` is the sample name
+ * Prometheus stores (`..._total`).
+ */
+export function encodeScalarFamily(name: string, help: string, type: 'counter' | 'gauge', series: ScalarSeries[]): Uint8Array {
+  if (typeof name !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) throw new RangeError(`invalid metric name ${JSON.stringify(name)}`)
+  if (typeof help !== 'string') throw new TypeError('help must be a string')
+  if (type !== 'counter' && type !== 'gauge') throw new RangeError(`type must be 'counter' or 'gauge', got ${String(type)}`)
+  if (!Array.isArray(series)) throw new TypeError('series must be an array')
+  const family = new ProtoWriter().string(1, name).string(2, help).uint(3, type === 'counter' ? 0 : 1)
+  for (const { labels = {}, value } of series) {
+    if (typeof value !== 'number') throw new TypeError(`value must be a number, got ${typeof value}`)
+    const metric = new ProtoWriter()
+    labelPairs(metric, labels)
+    // Metric.gauge = 2, Metric.counter = 3; both hold `double value = 1`.
+    metric.message(type === 'counter' ? 3 : 2, new ProtoWriter().double(1, value))
+    family.message(4, metric)
+  }
+  return family.finish(true)
+}

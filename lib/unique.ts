@@ -61,6 +61,17 @@ class KeyState {
     return HyperLogLog.fromRegisters(regs)
   }
 
+  /** A key holding these 16384 registers: sparse when few are set, as `add` would leave it. */
+  static fromRegisters(regs: Uint8Array): KeyState {
+    const k = new KeyState()
+    for (let i = 0; i < regs.length; i++) if (regs[i] !== 0) k.sparse!.set(i, regs[i])
+    if (k.sparse!.size > SPARSE_MAX_REGISTERS) {
+      k.sparse = null
+      k.dense = HyperLogLog.fromRegisters(regs)
+    }
+    return k
+  }
+
   merge(other: KeyState): void {
     if (other.dense || this.dense) {
       this.densify()
@@ -162,6 +173,33 @@ export class UniqueCounter {
   toHyperLogLog(labels: Labels): HyperLogLog {
     const state = this.keys.get(this.keyOf(labels))
     return state ? state.toHyperLogLog() : new HyperLogLog()
+  }
+
+  /** Forgets one key and its items; true if it was kept. */
+  delete(labels: Labels): boolean {
+    return this.keys.delete(this.keyOf(labels))
+  }
+
+  /**
+   * Adds a HyperLogLog's items to one key (register-wise max), e.g. to load a key back from the
+   * bytes of `toHyperLogLog(labels).toRedis()`. maxKeys applies as in `add`.
+   */
+  mergeHyperLogLog(labels: Labels, hll: HyperLogLog): this {
+    const key = this.keyOf(labels)
+    if (!(hll instanceof HyperLogLog)) throw new TypeError('hll must be a HyperLogLog')
+    const other = KeyState.fromRegisters(hll.registersCopy())
+    let mine = this.keys.get(key)
+    if (!mine) {
+      if (this.keys.size >= this.maxKeys) {
+        this.refusedKeySketch.add(key)
+        this.overflowState.merge(other)
+        return this
+      }
+      mine = new KeyState()
+      this.keys.set(key, mine)
+    }
+    mine.merge(other)
+    return this
   }
 
   /** Key-wise union with another counter of the same label names (maxKeys still applies). */

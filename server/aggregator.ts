@@ -1,0 +1,158 @@
+/**
+ * The aggregator thread of `hotstats serve`: owns the Store, applies the receiver's event
+ * batches, answers the HTTP thread's reads (stats, series, top, history, control charts, A/B,
+ * /metrics), expires idle series and saves state. It runs in its own worker_thread, so neither
+ * parsing (the receiver thread) nor answering HTTP (the main thread) waits for it, and /metrics
+ * is rendered here in slices with event batches applied in between.
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
+
+import type { RuleSet } from '../index'
+import type { Config } from './config'
+import { SharedCounters } from './counters'
+import { renderProtobuf, renderText, type Format } from './exposition'
+import { NameMapper } from './mapping'
+import { encodeState, loadState, moveAside, StateFileError, writeStateFile } from './state'
+import { HttpError, parseTagsParam, Store, type EventBatch } from './store'
+import { readFileSync } from 'node:fs'
+
+export interface AggregatorData {
+  config: Config
+  counters: SharedArrayBuffer
+  receiver: MessagePort
+}
+
+export type Request =
+  | { op: 'stats'; name: string; tags: string | null; window: number | null }
+  | { op: 'series'; match: string; offset: number; limit: number }
+  | { op: 'top'; by: string; limit: number; window: number }
+  | { op: 'history'; name: string; tags: string | null; seconds: number }
+  | { op: 'spc'; name: string; tags: string | null; seconds: number; rules: RuleSet }
+  | { op: 'ab'; exposures: string; conversions: string; value: string | null; tag: string; a: string; b: string }
+  | { op: 'metrics'; format: Format }
+  | { op: 'save' }
+  | { op: 'shutdown' }
+
+const SLICE_MS = 8
+
+async function main(): Promise<void> {
+  const { config, counters: buf, receiver } = workerData as AggregatorData
+  const counters = new SharedCounters(buf)
+  const mapper = config.mapping === null ? NameMapper.default() : NameMapper.fromYaml(readFileSync(config.mapping, 'utf8'), config.mapping)
+  const store = new Store({
+    windows: config.windows,
+    relativeAccuracy: config.relativeAccuracy,
+    maxSeries: config.maxSeries,
+    maxSeriesPerMetric: config.maxSeriesPerMetric,
+    ttlMs: config.seriesTtl * 1000,
+    mapper,
+    counters,
+  })
+
+  let loaded = 0
+  let movedAside: string | null = null
+  if (config.stateDir !== null) {
+    try {
+      loaded = loadState(store, config.stateDir).series
+    } catch (e) {
+      if (!(e instanceof StateFileError) || config.stateCorrupt !== 'move-aside') throw e
+      movedAside = moveAside(config.stateDir)
+      for (const s of [...store.series.values()]) store.delete(s)
+    }
+  }
+
+  let drained = false
+  const drainWaiters: (() => void)[] = []
+  receiver.on('message', (m: { type: 'batch'; batch: EventBatch } | { type: 'drained' }) => {
+    if (m.type === 'batch') {
+      store.apply(m.batch)
+      counters.add('aggregated', m.batch.n)
+    } else {
+      drained = true
+      for (const w of drainWaiters.splice(0)) w()
+    }
+  })
+
+  const save = (): string | null => (config.stateDir === null ? null : writeStateFile(config.stateDir, encodeState(store)))
+
+  const expiry = setInterval(() => {
+    store.expire()
+    counters.set('window_pairs', store.windows.pairs())
+  }, Math.max(250, Math.min(5_000, (config.seriesTtl * 1000) / 2 || 5_000)))
+  expiry.unref()
+  if (config.stateDir !== null && config.snapshotInterval > 0) {
+    setInterval(() => {
+      try {
+        save()
+      } catch (e) {
+        parentPort!.postMessage({ type: 'log', message: `periodic state save failed: ${(e as Error).message}` })
+      }
+    }, config.snapshotInterval * 1000).unref()
+  }
+
+  const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+  /** Runs a generator to its end, giving the event loop (incoming batches) a turn every SLICE_MS. */
+  async function sliced<T>(gen: Generator<T>): Promise<T[]> {
+    const out: T[] = []
+    let t0 = performance.now()
+    for (const chunk of gen) {
+      out.push(chunk)
+      if (performance.now() - t0 > SLICE_MS) {
+        await yieldLoop()
+        t0 = performance.now()
+      }
+    }
+    return out
+  }
+
+  async function handle(r: Request): Promise<unknown> {
+    switch (r.op) {
+      case 'stats':
+        return store.stats(r.name, parseTagsParam(r.tags), r.window)
+      case 'series':
+        return store.list(r.match, r.offset, r.limit)
+      case 'top':
+        return store.top(r.by, r.limit, r.window)
+      case 'history':
+        return store.history(r.name, parseTagsParam(r.tags), r.seconds)
+      case 'spc':
+        return store.spc(r.name, parseTagsParam(r.tags), r.seconds, r.rules)
+      case 'ab':
+        return store.ab(r)
+      case 'metrics': {
+        const refused = [...store.refusedByMetric].map(([metric, n]) => ({ metric, n }))
+        const collisions = [...store.collisionsByMetric].map(([metric, n]) => ({ metric, n }))
+        if (r.format === 'protobuf') {
+          const parts = await sliced(renderProtobuf(store, config.nativeHistogramSchema))
+          const body = Buffer.concat(parts)
+          return { body, refused, collisions }
+        }
+        return { body: (await sliced(renderText(store, r.format))).join(''), refused, collisions }
+      }
+      case 'save': {
+        if (!drained) await new Promise<void>((res) => drainWaiters.push(res))
+        const path = save()
+        return { path, series: store.series.size }
+      }
+      case 'shutdown':
+        clearInterval(expiry)
+        return null
+    }
+  }
+
+  parentPort!.on('message', (m: { id: number; req: Request }) => {
+    handle(m.req).then(
+      (result) => parentPort!.postMessage({ id: m.id, result }),
+      (e: unknown) => {
+        const status = e instanceof HttpError ? e.status : 500
+        parentPort!.postMessage({ id: m.id, error: { status, message: e instanceof Error ? e.message : String(e) } })
+      },
+    )
+  })
+  parentPort!.postMessage({ type: 'ready', loaded, movedAside })
+}
+
+main().catch((e: unknown) => {
+  parentPort!.postMessage({ type: 'fatal', message: e instanceof Error ? e.message : String(e) })
+})

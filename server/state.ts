@@ -1,0 +1,156 @@
+/**
+ * The server's state on disk (`--state-dir`): every series' cumulative state in the library's
+ * versioned formats (QuantileSketch HSQS, Moments HSMO, HyperLogLog in Redis's format), so a
+ * restart continues counters where they were (Prometheus sees no reset) and keeps sketches and
+ * sets. Windows are not saved: they describe the last minutes, which a restart interrupts.
+ *
+ * File layout (state.hsv):
+ *   bytes 0..3   "HSSV"
+ *   bytes 4..7   format version, u32 little-endian (1)
+ *   bytes 8..15  body length, u64 little-endian
+ *   bytes 16..47 SHA-256 of the body
+ *   bytes 48..   body: UTF-8 JSON { savedAt, series: [SeriesState...] }
+ * Written to a temporary file, fsynced, renamed over the old one, then the folder is fsynced:
+ * a crash leaves either the old file or the new one, never half of one. A file that fails any
+ * check is an error naming the file (or, with --state-corrupt move-aside, renamed aside).
+ */
+import { createHash } from 'node:crypto'
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+
+import { HyperLogLog, Moments, QuantileSketch } from '../index'
+import { STATSD_TYPES, type StatsdType } from './events'
+import type { Store } from './store'
+
+export const STATE_FILE = 'state.hsv'
+const MAGIC = 'HSSV'
+const VERSION = 1
+const HEADER = 48
+
+interface SeriesState {
+  key: string
+  type: StatsdType
+  count: number
+  lastSeen: number
+  sum?: number
+  comp?: number
+  value?: number | null
+  sketch?: string
+  moments?: string
+  hll?: string
+}
+
+const b64 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
+const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'))
+
+export function encodeState(store: Store): Buffer {
+  const series: SeriesState[] = []
+  for (const s of store.series.values()) {
+    const st: SeriesState = { key: s.key, type: s.type, count: s.count, lastSeen: s.lastSeen }
+    if (s.kind === 'counter') {
+      st.sum = s.sum
+      st.comp = s.comp
+    } else if (s.kind === 'gauge') st.value = Number.isNaN(s.value) ? null : s.value
+    else if (s.kind === 'dist') {
+      st.sketch = b64(s.sketch!.serialize())
+      st.moments = b64(s.moments!.serialize())
+    } else st.hll = b64(store.sets.toHyperLogLog({ s: String(s.id) }).toRedis())
+    series.push(st)
+  }
+  const body = Buffer.from(JSON.stringify({ savedAt: Date.now(), series }), 'utf8')
+  const header = Buffer.alloc(HEADER)
+  header.write(MAGIC, 0, 'latin1')
+  header.writeUInt32LE(VERSION, 4)
+  header.writeBigUInt64LE(BigInt(body.length), 8)
+  createHash('sha256').update(body).digest().copy(header, 16)
+  return Buffer.concat([header, body])
+}
+
+/** Writes the state atomically (temp file, fsync, rename, fsync of the folder). */
+export function writeStateFile(dir: string, bytes: Buffer): string {
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, STATE_FILE)
+  const tmp = `${path}.tmp-${process.pid}`
+  const fd = openSync(tmp, 'w', 0o600)
+  try {
+    let off = 0
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, path)
+  const dfd = openSync(dir, 'r')
+  try {
+    fsyncSync(dfd)
+  } finally {
+    closeSync(dfd)
+  }
+  return path
+}
+
+export class StateFileError extends Error {}
+
+/** Checks and parses a state file's bytes; throws a StateFileError naming `path` on any defect. */
+export function decodeState(path: string, bytes: Buffer): SeriesState[] {
+  const fail = (why: string): never => {
+    throw new StateFileError(`state file ${path} is unusable: ${why}`)
+  }
+  if (bytes.length < HEADER) fail(`${bytes.length} bytes, shorter than the ${HEADER}-byte header (truncated)`)
+  if (bytes.toString('latin1', 0, 4) !== MAGIC) fail('it does not start with "HSSV" (not a hotstats state file)')
+  const version = bytes.readUInt32LE(4)
+  if (version !== VERSION) fail(`format version ${version}; this server reads version ${VERSION}`)
+  const len = bytes.readBigUInt64LE(8)
+  if (len !== BigInt(bytes.length - HEADER)) fail(`the header says ${len} body bytes, the file has ${bytes.length - HEADER} (truncated or appended to)`)
+  const body = bytes.subarray(HEADER)
+  if (!createHash('sha256').update(body).digest().equals(bytes.subarray(16, 48))) fail('checksum mismatch (corrupted)')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body.toString('utf8'))
+  } catch (e) {
+    fail(`body is not JSON: ${(e as Error).message}`)
+  }
+  const series = (parsed as { series?: unknown }).series
+  if (!Array.isArray(series)) fail('no series list')
+  for (const [i, s] of (series as SeriesState[]).entries()) {
+    if (s === null || typeof s !== 'object' || typeof s.key !== 'string' || !STATSD_TYPES.includes(s.type) || typeof s.count !== 'number') fail(`series ${i} is malformed`)
+  }
+  return series as SeriesState[]
+}
+
+/** Loads a state file into an empty store; returns how many series were loaded (0 if no file). */
+export function loadState(store: Store, dir: string): { path: string; series: number } {
+  const path = join(dir, STATE_FILE)
+  if (!existsSync(path)) return { path, series: 0 }
+  const states = decodeState(path, readFileSync(path))
+  const now = Date.now()
+  let n = 0
+  for (const [i, st] of states.entries()) {
+    const s = store.create(st.key, st.type, now)
+    if (s === null) continue // a limit or a mapping now refuses it (counted)
+    try {
+      s.count = st.count
+      s.lastSeen = Math.min(now, st.lastSeen)
+      if (s.kind === 'counter') {
+        s.sum = Number(st.sum ?? 0)
+        s.comp = Number(st.comp ?? 0)
+      } else if (s.kind === 'gauge') s.value = st.value ?? NaN
+      else if (s.kind === 'dist') {
+        s.sketch = QuantileSketch.deserialize(unb64(st.sketch ?? ''))
+        s.moments = Moments.deserialize(unb64(st.moments ?? ''))
+      } else store.sets.mergeHyperLogLog({ s: String(s.id) }, HyperLogLog.fromRedis(unb64(st.hll ?? '')))
+    } catch (e) {
+      throw new StateFileError(`state file ${path} is unusable: series ${i} (${st.key}): ${(e as Error).message}`)
+    }
+    n++
+  }
+  return { path, series: n }
+}
+
+/** Renames an unusable state file aside (`state.hsv.corrupt-<time>`) and returns the new path. */
+export function moveAside(dir: string): string {
+  const path = join(dir, STATE_FILE)
+  const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  renameSync(path, aside)
+  return aside
+}
