@@ -1,5 +1,5 @@
 /**
- * `npm start` (until the reference service exists): prints the CPU features and backend in use,
+ * `npm run bench:cpu`: prints the CPU features and backend in use,
  * then a short benchmark of `sum` on each backend against a plain JS loop.
  */
 import { availableBackends, backendInfo, backendKernels, cpuFeatures, sum } from '../index'
