@@ -13,6 +13,7 @@ import { SharedCounters } from './counters'
 import { renderProtobuf, renderText, type Format } from './exposition'
 import { NameMapper } from './mapping'
 import { encodeState, loadState, moveAside, StateFileError, writeStateFile } from './state'
+import { ClusterNode, connectRedis, whenReady } from './cluster'
 import { HttpError, parseTagsParam, Store, type EventBatch } from './store'
 import { readFileSync } from 'node:fs'
 
@@ -23,7 +24,8 @@ export interface AggregatorData {
 }
 
 export type Request =
-  | { op: 'stats'; name: string; tags: string | null; window: number | null }
+  | { op: 'stats'; name: string; tags: string | null; window: number | null; cluster?: boolean }
+  | { op: 'cluster' }
   | { op: 'series'; match: string; offset: number; limit: number }
   | { op: 'top'; by: string; limit: number; window: number }
   | { op: 'history'; name: string; tags: string | null; seconds: number }
@@ -51,7 +53,15 @@ async function main(): Promise<void> {
 
   let loaded = 0
   let movedAside: string | null = null
-  if (config.stateDir !== null) {
+  let cluster: ClusterNode | null = null
+  if (config.redis !== null) {
+    // With Redis, the node's state lives there (and survives kill -9 up to the last publish).
+    const redis = connectRedis(config.redis, `hotstats-aggregator-${config.nodeId}`)
+    redis.on('error', () => {}) // reconnects by itself; publishes retry
+    await whenReady(redis)
+    cluster = new ClusterNode(redis, config.nodeId!, store)
+    loaded = await cluster.load()
+  } else if (config.stateDir !== null) {
     try {
       loaded = loadState(store, config.stateDir).series
     } catch (e) {
@@ -63,10 +73,18 @@ async function main(): Promise<void> {
 
   let drained = false
   const drainWaiters: (() => void)[] = []
-  receiver.on('message', (m: { type: 'batch'; batch: EventBatch } | { type: 'drained' }) => {
+  // Batches read from the Redis event stream wait while a publish encodes the state, so the
+  // stream position published always matches the state published with it.
+  const deferred: { batch: EventBatch; streamId: string }[] = []
+  const applyBatch = (batch: EventBatch, streamId: string | undefined): void => {
+    store.apply(batch)
+    counters.add('aggregated', batch.n)
+    if (streamId !== undefined && cluster !== null) cluster.pos = streamId
+  }
+  receiver.on('message', (m: { type: 'batch'; batch: EventBatch; streamId?: string } | { type: 'drained' }) => {
     if (m.type === 'batch') {
-      store.apply(m.batch)
-      counters.add('aggregated', m.batch.n)
+      if (m.streamId !== undefined && cluster?.busy === true) deferred.push({ batch: m.batch, streamId: m.streamId })
+      else applyBatch(m.batch, m.streamId)
     } else {
       drained = true
       for (const w of drainWaiters.splice(0)) w()
@@ -90,6 +108,26 @@ async function main(): Promise<void> {
     }, config.snapshotInterval * 1000).unref()
   }
 
+  let publishError: string | null = null
+  const publish = async (): Promise<void> => {
+    if (cluster === null) return
+    try {
+      await cluster.publish()
+      counters.add('publishes')
+      counters.set('publish_ms_last', cluster.lastPublishMs)
+      counters.set('published_at', cluster.publishedAt)
+      if (publishError !== null) parentPort!.postMessage({ type: 'log', message: 'publishing to Redis again' })
+      publishError = null
+    } catch (e) {
+      const msg = (e as Error).message
+      if (publishError !== msg) parentPort!.postMessage({ type: 'log', message: `publish to Redis failed (will retry): ${msg}` })
+      publishError = msg
+    } finally {
+      for (const d of deferred.splice(0)) applyBatch(d.batch, d.streamId)
+    }
+  }
+  if (cluster !== null) setInterval(() => void publish(), config.publishInterval * 1000).unref()
+
   const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r))
 
   /** Runs a generator to its end, giving the event loop (incoming batches) a turn every SLICE_MS. */
@@ -109,7 +147,14 @@ async function main(): Promise<void> {
   async function handle(r: Request): Promise<unknown> {
     switch (r.op) {
       case 'stats':
+        if (r.cluster === true) {
+          if (cluster === null) throw new HttpError(400, 'scope=cluster needs --redis')
+          return cluster.stats(r.name, parseTagsParam(r.tags), r.window)
+        }
         return store.stats(r.name, parseTagsParam(r.tags), r.window)
+      case 'cluster':
+        if (cluster === null) return { node: null, nodes: [] }
+        return { node: config.nodeId, publishedAt: cluster.publishedAt, nodes: await cluster.nodes() }
       case 'series':
         return store.list(r.match, r.offset, r.limit)
       case 'top':
@@ -132,7 +177,11 @@ async function main(): Promise<void> {
       }
       case 'save': {
         if (!drained) await new Promise<void>((res) => drainWaiters.push(res))
-        const path = save()
+        if (cluster !== null) {
+          while (cluster.busy) await publish()
+          await publish() // the last changes (an unreachable Redis is logged: stream entries stay there)
+        }
+        const path = cluster === null ? save() : null
         return { path, series: store.series.size }
       }
       case 'shutdown':
@@ -150,7 +199,7 @@ async function main(): Promise<void> {
       },
     )
   })
-  parentPort!.postMessage({ type: 'ready', loaded, movedAside })
+  parentPort!.postMessage({ type: 'ready', loaded, movedAside, pos: cluster?.pos ?? null })
 }
 
 main().catch((e: unknown) => {

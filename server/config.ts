@@ -39,6 +39,9 @@ export const SETTINGS: Setting[] = [
   { flag: 'max-in-flight', kind: 'int', def: 2_000_000, help: 'events parsed but not yet aggregated before new ones are refused (ring_full)' },
   { flag: 'udp-recv-buffer', kind: 'int', def: 32 * 1024 * 1024, help: 'requested UDP receive buffer (the kernel caps it at net.core.rmem_max)' },
   { flag: 'native-histogram-schema', kind: 'int', def: 8, help: 'schema of the native histograms in protobuf scrapes (-4..8)' },
+  { flag: 'redis', kind: 'string', def: null, help: 'share state with other instances through Redis: redis://host:port, or redis-cluster://host:port,host:port' },
+  { flag: 'node-id', kind: 'string', def: null, help: 'this instance in the cluster (with --redis; keep it across restarts); default: hostname-httpport' },
+  { flag: 'publish-interval', kind: 'number', def: 1, help: 'seconds between publishes of this node\'s state to Redis' },
   { flag: 'demo', kind: 'bool', def: false, help: 'run a built-in load generator against this server (StatsD and HTTP, A/B variants, a latency shift)' },
   { flag: 'demo-rate', kind: 'int', def: 20_000, help: 'demo events per second' },
   { flag: 'quiet', kind: 'bool', def: false, help: 'print only the listening line' },
@@ -67,6 +70,9 @@ export interface Config {
   maxInFlight: number
   udpRecvBuffer: number
   nativeHistogramSchema: number
+  redis: string | null
+  nodeId: string | null
+  publishInterval: number
   demo: boolean
   demoRate: number
   quiet: boolean
@@ -159,6 +165,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   if (!(c.relativeAccuracy > 0 && c.relativeAccuracy < 1)) throw new ConfigError(`--relative-accuracy must be in (0, 1), got ${c.relativeAccuracy}`)
   if (c.nativeHistogramSchema < -4 || c.nativeHistogramSchema > 8) throw new ConfigError(`--native-histogram-schema must be in -4..8, got ${c.nativeHistogramSchema}`)
   if (c.maxSeries < 1 || c.maxSeriesPerMetric < 1) throw new ConfigError('--max-series and --max-series-per-metric must be at least 1')
+  if (c.redis !== null && !/^redis(-cluster)?:\/\//.test(c.redis)) throw new ConfigError(`--redis must be redis://host:port or redis-cluster://host:port,..., got ${JSON.stringify(c.redis)}`)
+  if (c.nodeId !== null && !/^[A-Za-z0-9_.-]{1,64}$/.test(c.nodeId)) throw new ConfigError(`--node-id must be 1-64 characters of A-Z a-z 0-9 _ . -, got ${JSON.stringify(c.nodeId)}`)
+  if (!(c.publishInterval > 0)) throw new ConfigError(`--publish-interval must be > 0, got ${c.publishInterval}`)
   if (Math.max(...c.windows) > 24 * 3600) throw new ConfigError('--windows: the longest window is 86400 seconds')
   return c
 }

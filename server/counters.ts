@@ -17,6 +17,7 @@ export const LOSS_CAUSES = [
   'mapping_drop', // the mapping file said `action: drop`
   'body_too_large', // an HTTP body past --max-body-bytes
   'tcp_line_too_long', // a TCP line past the limit (the rest of that line is skipped)
+  'redis_unavailable', // HTTP ingest refused (503) while Redis was unreachable (--redis)
 ] as const
 export type LossCause = (typeof LOSS_CAUSES)[number]
 
@@ -34,6 +35,10 @@ const NAMES = [
   'series',
   'window_pairs',
   'udp_drops_base', // the kernel's drop count when the socket opened (its counter is per socket)
+  'redis_connected', // 1 while the receiver's Redis connection is ready (--redis)
+  'publishes', // states published to Redis
+  'publish_ms_last', // how long the last publish took
+  'published_at', // when (ms since the epoch)
   ...LOSS_CAUSES.map((c) => `loss_${c}`),
   ...PARSE_ERROR_REASONS.map((r) => `parse_${r}`),
 ] as const

@@ -22,6 +22,8 @@ export interface HttpContext {
   counters: SharedCounters
   startedAt: number
   ready: () => boolean
+  /** False once shutting down (ingest is refused; Redis outages are the receiver's to answer). */
+  accepting: () => boolean
   ask: (req: Request) => Promise<unknown>
   ingest: (contentType: string, body: Uint8Array) => Promise<HttpIngestResult>
   badLines: () => Promise<unknown[]>
@@ -132,7 +134,10 @@ export function serverStats(ctx: HttpContext): Record<string, unknown> {
     version: ctx.version,
     uptimeSeconds: (Date.now() - ctx.startedAt) / 1000,
     backend: backend(),
-    nodeId: null,
+    nodeId: ctx.config.redis === null ? null : ctx.config.nodeId,
+    startedAt: ctx.startedAt,
+    windows: ctx.config.windows,
+    redis: ctx.config.redis === null ? null : { connected: c.get('redis_connected') === 1, publishes: c.get('publishes'), lastPublishMs: c.get('publish_ms_last'), publishedAt: c.get('published_at') || null },
     series: c.get('series'),
     windowPairs: c.get('window_pairs'),
     rssBytes: process.memoryUsage.rss(),
@@ -202,6 +207,9 @@ export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: Ser
   }
   const live = new Set<ServerResponse>()
   let liveTimer: NodeJS.Timeout | null = null
+  // The last 5 minutes of ticks, replayed to a page that connects (its charts start filled).
+  const backlog: string[] = []
+  const BACKLOG = 300
   const tick = async (): Promise<void> => {
     let top: unknown = null
     try {
@@ -210,8 +218,13 @@ export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: Ser
       top = null
     }
     const data = `data: ${JSON.stringify({ time: Date.now(), server: serverStats(ctx), top: { rate: (top as { series?: unknown } | null)?.series ?? [] } })}\n\n`
+    backlog.push(data)
+    if (backlog.length > BACKLOG) backlog.shift()
     for (const r of live) r.write(data)
   }
+  // Ticks run from the start (cheap: counters and one top-k read a second), so the backlog exists.
+  liveTimer = setInterval(() => void tick(), 1000)
+  liveTimer.unref()
 
   async function route(req: IncomingMessage, res: ServerResponse, u: URL): Promise<void> {
     const path = u.pathname
@@ -221,7 +234,7 @@ export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: Ser
 
     if (path === '/api/v1/events') {
       if (method !== 'POST') throw new RequestError(405, 'POST events here')
-      if (!ctx.ready()) throw new RequestError(503, 'the server is not accepting events (starting or shutting down)')
+      if (!ctx.accepting()) throw new RequestError(503, 'the server is shutting down: not accepting events')
       ctx.counters.add('http_events_requests')
       let body: Uint8Array
       try {
@@ -231,6 +244,10 @@ export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: Ser
         throw e
       }
       const r = await ctx.ingest(req.headers['content-type'] ?? 'text/plain', body)
+      if (r.unavailable === true) {
+        json(res, 503, { error: 'Redis is unreachable: events not stored, retry later', accepted: 0, rejected: r.rejected + r.accepted, errors: r.errors })
+        return
+      }
       if (r.full && r.accepted === 0) {
         json(res, 503, { error: 'the aggregator is behind (ring_full): retry later', accepted: r.accepted, rejected: r.rejected, errors: r.errors })
         return
@@ -263,9 +280,14 @@ export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: Ser
       case '/api/v1/stats': {
         const w = u.searchParams.get('window')
         const window = w === null || w === '' ? null : intParam(u, 'window', 0, 1, 86400)
-        json(res, 200, await ctx.ask({ op: 'stats', name: required(u, 'name'), tags: u.searchParams.get('tags'), window }))
+        const scope = u.searchParams.get('scope') ?? 'node'
+        if (scope !== 'node' && scope !== 'cluster') throw new RequestError(400, `scope must be node or cluster, got ${JSON.stringify(scope)}`)
+        json(res, 200, await ctx.ask({ op: 'stats', name: required(u, 'name'), tags: u.searchParams.get('tags'), window, cluster: scope === 'cluster' }))
         return
       }
+      case '/api/v1/cluster':
+        json(res, 200, await ctx.ask({ op: 'cluster' }))
+        return
       case '/api/v1/series':
         json(res, 200, await ctx.ask({ op: 'series', match: u.searchParams.get('match') ?? '', offset: intParam(u, 'offset', 0, 0, 1e9), limit: intParam(u, 'limit', 100, 1, 10_000) }))
         return
@@ -303,15 +325,8 @@ export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: Ser
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
         res.write('retry: 1000\n\n')
         live.add(res)
-        req.on('close', () => {
-          live.delete(res)
-          if (live.size === 0 && liveTimer !== null) {
-            clearInterval(liveTimer)
-            liveTimer = null
-          }
-        })
-        if (liveTimer === null) liveTimer = setInterval(() => void tick(), 1000)
-        void tick()
+        req.on('close', () => live.delete(res))
+        for (const d of backlog) res.write(d)
         return
       }
       case '/':

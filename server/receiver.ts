@@ -18,6 +18,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import type { Config } from './config'
 import { SharedCounters } from './counters'
 import { STATSD_TYPES, type EventSink, type ParseErrorReason, type ParseLimits, type StatsdEvent } from './events'
+import { connectRedis, KEYS, StreamReader, type RedisClient } from './cluster'
 import { decodeJsonEvents, decodeNdjsonEvents } from './http-events'
 import { NameMapper } from './mapping'
 import { parseStatsdLines } from './statsd'
@@ -27,6 +28,8 @@ export interface ReceiverData {
   config: Config
   counters: SharedArrayBuffer
   aggregator: MessagePort
+  /** With --redis: the event-stream position the aggregator's state already contains. */
+  streamPos: string | null
 }
 
 export interface HttpIngest {
@@ -42,6 +45,8 @@ export interface HttpIngestResult {
   rejected: number
   errors: { index: number; reason: ParseErrorReason }[]
   full: boolean
+  /** --redis: the events could not be stored in Redis (503). */
+  unavailable?: boolean
 }
 
 const BATCH = 4096
@@ -49,7 +54,7 @@ const MAX_LISTED_ERRORS = 100
 /** Bad lines kept for the operator (the newest ones), and how often one is sampled. */
 const BAD_LINE_LOG = 50
 
-const { config, counters: buf, aggregator } = workerData as ReceiverData
+const { config, counters: buf, aggregator, streamPos } = workerData as ReceiverData
 const counters = new SharedCounters(buf)
 const mapper = config.mapping === null ? NameMapper.default() : NameMapper.fromYaml(readFileSync(config.mapping, 'utf8'), config.mapping)
 const limits: ParseLimits = { maxLineLength: config.maxLineBytes, maxTags: config.maxTags }
@@ -60,11 +65,11 @@ let flushScheduled = false
 let badSeen = 0
 const badLines: { time: number; reason: ParseErrorReason; line: string }[] = []
 
-function flush(): void {
+function flush(streamId?: string): void {
   flushScheduled = false
-  if (batch.n === 0) return
+  if (batch.n === 0 && streamId === undefined) return
   counters.add('events', batch.n)
-  aggregator.postMessage({ type: 'batch', batch }, [batch.types.buffer, batch.values.buffer, batch.rates.buffer, batch.times.buffer] as ArrayBuffer[])
+  aggregator.postMessage({ type: 'batch', batch, streamId }, [batch.types.buffer, batch.values.buffer, batch.rates.buffer, batch.times.buffer] as ArrayBuffer[])
   batch = newBatch(BATCH)
 }
 
@@ -82,6 +87,8 @@ class Tally {
 }
 
 let tally: Tally | null = null
+/** Only count (validate an HTTP body before it goes to the Redis stream; it is applied when read back). */
+let dryRun = false
 
 function sanitizeTag(s: string): string {
   return s.indexOf(',') >= 0 || s.indexOf('|') >= 0 ? s.replace(/[,|]/g, '_') : s
@@ -94,6 +101,10 @@ const sink: EventSink = {
     if (mapper.map(e.name, e.type) === null) {
       counters.loss('mapping_drop')
       if (t !== null) t.accepted++ // accepted, and dropped by the operator's own rule
+      return
+    }
+    if (dryRun) {
+      if (t !== null) t.accepted++
       return
     }
     if (full()) {
@@ -140,21 +151,70 @@ const sink: EventSink = {
   },
 }
 
-function handleHttp(m: HttpIngest): void {
-  const t = new Tally()
+function parseBody(contentType: string, body: Uint8Array, t: Tally | null, onlyCount: boolean): void {
   tally = t
+  dryRun = onlyCount
   try {
-    const text = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength).toString('utf8')
-    const ct = m.contentType.split(';')[0].trim().toLowerCase()
+    const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+    const ct = contentType.split(';')[0].trim().toLowerCase()
     if (ct === 'application/x-ndjson' || ct === 'application/ndjson' || ct === 'application/jsonl') decodeNdjsonEvents(text, sink)
     else if (ct === 'application/json') decodeJsonEvents(text, sink)
     else parseStatsdLines(text, sink, limits)
   } finally {
     tally = null
+    dryRun = false
   }
-  flush() // in the pipeline before the 202
-  const result: HttpIngestResult = { id: m.id, accepted: t.accepted, rejected: t.rejected, errors: t.errors, full: t.full }
-  parentPort!.postMessage({ type: 'http', result })
+}
+
+function handleHttp(m: HttpIngest): void {
+  const t = new Tally()
+  const reply = (extra: Partial<HttpIngestResult> = {}): void => {
+    const result: HttpIngestResult = { id: m.id, accepted: t.accepted, rejected: t.rejected, errors: t.errors, full: t.full, ...extra }
+    parentPort!.postMessage({ type: 'http', result })
+  }
+  if (writer === null) {
+    parseBody(m.contentType, m.body, t, false)
+    flush() // in the pipeline before the 202
+    reply()
+    return
+  }
+  // --redis: acknowledged means stored. Validate (for the answer), XADD, then answer; the events
+  // are applied when the stream reader reads them back, exactly once (see server/cluster.ts).
+  parseBody(m.contentType, m.body, t, true)
+  if (writer.status !== 'ready' || t.accepted === 0) {
+    if (t.accepted > 0) counters.loss('redis_unavailable', t.accepted)
+    reply({ unavailable: t.accepted > 0 })
+    return
+  }
+  writer.xadd(KEYS.events(config.nodeId!), '*', 'ct', m.contentType, 'body', Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength)).then(
+    () => reply(),
+    () => {
+      counters.loss('redis_unavailable', t.accepted)
+      reply({ unavailable: true })
+    },
+  )
+}
+
+let writer: RedisClient | null = null
+let reader: StreamReader | null = null
+if (config.redis !== null) {
+  writer = connectRedis(config.redis, `hotstats-writer-${config.nodeId}`)
+  writer.on('error', () => {})
+  writer.on('ready', () => counters.set('redis_connected', 1))
+  writer.on('close', () => counters.set('redis_connected', 0))
+  const readConn = connectRedis(config.redis, `hotstats-reader-${config.nodeId}`)
+  readConn.on('error', () => {})
+  reader = new StreamReader(
+    readConn,
+    config.nodeId!,
+    streamPos ?? '0-0',
+    (id, ct, body) => {
+      parseBody(ct, body, null, false)
+      flush(id) // the batch carries the stream id it reaches
+    },
+    () => !full(),
+  )
+  void reader.run()
 }
 
 // ---- sockets --------------------------------------------------------------------------------
@@ -293,6 +353,7 @@ async function close(): Promise<void> {
       setTimeout(() => c.destroy(), 1000).unref()
     }
   })
+  reader?.stop()
   flush()
   aggregator.postMessage({ type: 'drained' })
 }

@@ -12,6 +12,7 @@
  * (with --state-dir), stop the threads.
  */
 import { createServer, type Server } from 'node:http'
+import { hostname } from 'node:os'
 import { extname, join } from 'node:path'
 import { MessageChannel, Worker, type WorkerOptions } from 'node:worker_threads'
 
@@ -70,18 +71,20 @@ function once<T>(w: Worker, type: string): Promise<T> {
 }
 
 export async function startServer(config: Config, log: (s: string) => void = () => {}): Promise<RunningServer> {
+  if (config.redis !== null && config.nodeId === null) config = { ...config, nodeId: `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 50)}-${config.httpPort}` }
+  if (config.redis !== null && config.stateDir !== null) log('--state-dir is not used with --redis: the node state lives in Redis')
   const counters = new SharedCounters()
   const pipe = new MessageChannel()
   const aggregator = spawnWorker('aggregator', {
     workerData: { config, counters: counters.buffer, receiver: pipe.port2 },
     transferList: [pipe.port2],
   })
-  const ready = await once<{ loaded: number; movedAside: string | null }>(aggregator, 'ready').catch(async (e: unknown) => {
+  const ready = await once<{ loaded: number; movedAside: string | null; pos: string | null }>(aggregator, 'ready').catch(async (e: unknown) => {
     await aggregator.terminate()
     throw e
   })
   const receiver = spawnWorker('receiver', {
-    workerData: { config, counters: counters.buffer, aggregator: pipe.port1 },
+    workerData: { config, counters: counters.buffer, aggregator: pipe.port1, streamPos: ready.pos },
     transferList: [pipe.port1],
   })
   const { port: statsdPort } = await once<{ port: number }>(receiver, 'listening').catch(async (e: unknown) => {
@@ -131,7 +134,8 @@ export async function startServer(config: Config, log: (s: string) => void = () 
     config,
     counters,
     startedAt,
-    ready: () => accepting,
+    ready: () => accepting && (config.redis === null || counters.get('redis_connected') === 1),
+    accepting: () => accepting,
     ask,
     ingest: (contentType, body) =>
       new Promise((resolve) => {

@@ -20,14 +20,14 @@ import { join } from 'node:path'
 
 import { HyperLogLog, Moments, QuantileSketch } from '../index'
 import { STATSD_TYPES, type StatsdType } from './events'
-import type { Store } from './store'
+import type { Series, Store } from './store'
 
 export const STATE_FILE = 'state.hsv'
 const MAGIC = 'HSSV'
 const VERSION = 1
 const HEADER = 48
 
-interface SeriesState {
+export interface SeriesState {
   key: string
   type: StatsdType
   count: number
@@ -40,23 +40,48 @@ interface SeriesState {
   hll?: string
 }
 
-const b64 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
-const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'))
+export const b64 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64')
+export const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'))
+
+/** One series' cumulative state, in the library's formats (also what a node publishes to Redis). */
+export function seriesState(store: Store, s: Series): SeriesState {
+  const st: SeriesState = { key: s.key, type: s.type, count: s.count, lastSeen: s.lastSeen }
+  if (s.kind === 'counter') {
+    st.sum = s.sum
+    st.comp = s.comp
+  } else if (s.kind === 'gauge') st.value = Number.isNaN(s.value) ? null : s.value
+  else if (s.kind === 'dist') {
+    st.sketch = b64(s.sketch!.serialize())
+    st.moments = b64(s.moments!.serialize())
+  } else st.hll = b64(store.sets.toHyperLogLog({ s: String(s.id) }).toRedis())
+  return st
+}
+
+/** Loads one series' state into the store (creating it); false when a limit or the mapping refuses it. Throws on bad bytes. */
+export function restoreSeries(store: Store, st: SeriesState, now: number): boolean {
+  const s = store.create(st.key, st.type, now)
+  if (s === null) return false
+  s.count = st.count
+  s.lastSeen = Math.min(now, st.lastSeen)
+  if (s.kind === 'counter') {
+    s.sum = Number(st.sum ?? 0)
+    s.comp = Number(st.comp ?? 0)
+  } else if (s.kind === 'gauge') s.value = st.value ?? NaN
+  else if (s.kind === 'dist') {
+    s.sketch = QuantileSketch.deserialize(unb64(st.sketch ?? ''))
+    s.moments = Moments.deserialize(unb64(st.moments ?? ''))
+  } else store.sets.mergeHyperLogLog({ s: String(s.id) }, HyperLogLog.fromRedis(unb64(st.hll ?? '')))
+  return true
+}
+
+export function checkSeriesState(s: unknown): s is SeriesState {
+  const st = s as SeriesState
+  return st !== null && typeof st === 'object' && typeof st.key === 'string' && STATSD_TYPES.includes(st.type) && typeof st.count === 'number'
+}
 
 export function encodeState(store: Store): Buffer {
   const series: SeriesState[] = []
-  for (const s of store.series.values()) {
-    const st: SeriesState = { key: s.key, type: s.type, count: s.count, lastSeen: s.lastSeen }
-    if (s.kind === 'counter') {
-      st.sum = s.sum
-      st.comp = s.comp
-    } else if (s.kind === 'gauge') st.value = Number.isNaN(s.value) ? null : s.value
-    else if (s.kind === 'dist') {
-      st.sketch = b64(s.sketch!.serialize())
-      st.moments = b64(s.moments!.serialize())
-    } else st.hll = b64(store.sets.toHyperLogLog({ s: String(s.id) }).toRedis())
-    series.push(st)
-  }
+  for (const s of store.series.values()) series.push(seriesState(store, s))
   const body = Buffer.from(JSON.stringify({ savedAt: Date.now(), series }), 'utf8')
   const header = Buffer.alloc(HEADER)
   header.write(MAGIC, 0, 'latin1')
@@ -113,7 +138,7 @@ export function decodeState(path: string, bytes: Buffer): SeriesState[] {
   const series = (parsed as { series?: unknown }).series
   if (!Array.isArray(series)) fail('no series list')
   for (const [i, s] of (series as SeriesState[]).entries()) {
-    if (s === null || typeof s !== 'object' || typeof s.key !== 'string' || !STATSD_TYPES.includes(s.type) || typeof s.count !== 'number') fail(`series ${i} is malformed`)
+    if (!checkSeriesState(s)) fail(`series ${i} is malformed`)
   }
   return series as SeriesState[]
 }
@@ -126,23 +151,11 @@ export function loadState(store: Store, dir: string): { path: string; series: nu
   const now = Date.now()
   let n = 0
   for (const [i, st] of states.entries()) {
-    const s = store.create(st.key, st.type, now)
-    if (s === null) continue // a limit or a mapping now refuses it (counted)
     try {
-      s.count = st.count
-      s.lastSeen = Math.min(now, st.lastSeen)
-      if (s.kind === 'counter') {
-        s.sum = Number(st.sum ?? 0)
-        s.comp = Number(st.comp ?? 0)
-      } else if (s.kind === 'gauge') s.value = st.value ?? NaN
-      else if (s.kind === 'dist') {
-        s.sketch = QuantileSketch.deserialize(unb64(st.sketch ?? ''))
-        s.moments = Moments.deserialize(unb64(st.moments ?? ''))
-      } else store.sets.mergeHyperLogLog({ s: String(s.id) }, HyperLogLog.fromRedis(unb64(st.hll ?? '')))
+      if (restoreSeries(store, st, now)) n++
     } catch (e) {
       throw new StateFileError(`state file ${path} is unusable: series ${i} (${st.key}): ${(e as Error).message}`)
     }
-    n++
   }
   return { path, series: n }
 }

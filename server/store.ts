@@ -152,6 +152,9 @@ export class Store {
   readonly refusedByMetric = new Map<string, number>()
   readonly collisionsByMetric = new Map<string, number>()
   private nextId = 1
+  /** Series changed since the last publish, and keys of series deleted since (Redis-backed nodes only). */
+  dirty: Set<Series> | null = null
+  deletedKeys: string[] = []
   readonly startedAt: number
   private readonly now: () => number
 
@@ -237,6 +240,7 @@ export class Store {
         continue
       }
       s.lastSeen = now
+      if (this.dirty !== null) this.dirty.add(s)
       const v = b.values[i]
       const rate = b.rates[i]
       const t = b.times[i] === 0 ? now : b.times[i]
@@ -296,7 +300,17 @@ export class Store {
     }
     if (s.kind === 'set') this.sets.delete({ s: String(s.id) })
     this.windows.forget(s.id)
+    if (this.dirty !== null) {
+      this.dirty.delete(s)
+      this.deletedKeys.push(s.key)
+    }
     this.opts.counters.set('series', this.series.size)
+  }
+
+  /** Starts tracking changes for a Redis publisher. */
+  track(): void {
+    this.dirty ??= new Set()
+    this.windows.track()
   }
 
   // ---- reads -------------------------------------------------------------------------------

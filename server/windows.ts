@@ -42,10 +42,15 @@ export class BucketState {
   }
 }
 
-class Bucket {
+export class Bucket {
   readonly series = new Map<number, BucketState>()
   uniques: UniqueCounter | null = null
-  constructor(readonly index: number) {}
+  /** Series changed since the last publish (only when the windows track changes for Redis). */
+  dirty: Set<number> | null = null
+  constructor(
+    readonly index: number,
+    readonly bucketMs: number,
+  ) {}
 }
 
 /** What a window read gives (before the store adds names and types). */
@@ -91,7 +96,7 @@ class TierRing {
     const pos = index % this.tier.buckets
     let b = this.ring[pos]
     if (b === null || b.index !== index) {
-      b = new Bucket(index)
+      b = new Bucket(index, this.tier.bucketMs)
       this.ring[pos] = b
     }
     return b
@@ -114,6 +119,8 @@ export class Windows {
   private readonly tiers: TierRing[]
   /** Events whose timestamp fell outside every tier (older than the longest one, or far ahead). */
   late = 0
+  /** Buckets with changes since the last `takeTouched()`; null unless tracking (a Redis-backed node). */
+  private touched: Set<Bucket> | null = null
 
   constructor(
     readonly windows: readonly number[],
@@ -122,6 +129,60 @@ export class Windows {
     tiers: Tier[] = tiersFor(windows),
   ) {
     this.tiers = tiers.map((t) => new TierRing(t))
+  }
+
+  /** Starts remembering which (bucket, series) pairs change, for `takeTouched`. */
+  track(): void {
+    this.touched ??= new Set()
+  }
+
+  /** The buckets changed since the last call, each with the ids of its changed series (then forgotten). */
+  takeTouched(): { bucket: Bucket; ids: number[] }[] {
+    if (this.touched === null) return []
+    const out = [...this.touched].map((bucket) => {
+      const ids = [...bucket.dirty!]
+      bucket.dirty = null
+      return { bucket, ids }
+    })
+    this.touched.clear()
+    return out
+  }
+
+  /** Marks pairs changed again (a publish that failed). */
+  retouch(list: { bucket: Bucket; ids: number[] }[]): void {
+    if (this.touched === null) return
+    for (const { bucket, ids } of list) {
+      bucket.dirty ??= new Set()
+      for (const id of ids) bucket.dirty.add(id)
+      this.touched.add(bucket)
+    }
+  }
+
+  /** Puts back one (bucket, series) state, e.g. read from Redis after a restart. */
+  restore(bucketMs: number, index: number, id: number, st: BucketState, uniques: HyperLogLog | null): void {
+    const tier = this.tiers.find((t) => t.tier.bucketMs === bucketMs)
+    if (tier === undefined) return
+    const b = tier.bucket(index * bucketMs)
+    b.series.set(id, st)
+    if (uniques !== null) (b.uniques ??= new UniqueCounter({ labelNames: ['s'], maxKeys: 1_000_000 })).mergeHyperLogLog({ s: String(id) }, uniques)
+  }
+
+  /** The span (ms) the longest tier covers. */
+  longestSpan(): number {
+    return this.tiers[this.tiers.length - 1].span()
+  }
+
+  /** Tier geometry: bucket width and count, finest first. */
+  tierList(): Tier[] {
+    return this.tiers.map((t) => t.tier)
+  }
+
+  /** The bucket indexes a window of `seconds` reads at `now`, and their width (for cluster reads). */
+  windowBuckets(seconds: number, now: number): { bucketMs: number; indexes: number[] } {
+    const tier = this.tierFor(seconds)
+    const cur = Math.floor(now / tier.tier.bucketMs)
+    const n = Math.min(tier.tier.buckets, Math.ceil((seconds * 1000) / tier.tier.bucketMs))
+    return { bucketMs: tier.tier.bucketMs, indexes: Array.from({ length: n }, (_, i) => cur - n + 1 + i) }
   }
 
   /** The finest tier spanning `seconds`. */
@@ -148,6 +209,10 @@ export class Windows {
       if (s === undefined) {
         s = new BucketState()
         b.series.set(id, s)
+      }
+      if (this.touched !== null) {
+        ;(b.dirty ??= new Set()).add(id)
+        this.touched.add(b)
       }
       if (member !== undefined) {
         s.count++

@@ -51,7 +51,7 @@ export async function serve(args: string[] = [], env: Record<string, string> = {
     stderr: () => err,
     exited,
     async get(path, headers = {}) {
-      const res = await fetch(http + path, { headers })
+      const res = await fetch(http + path, { headers, signal: AbortSignal.timeout(30_000) })
       const text = await res.text()
       let body: any = null
       try {
@@ -62,7 +62,7 @@ export async function serve(args: string[] = [], env: Record<string, string> = {
       return { status: res.status, body, text, headers: res.headers }
     },
     async post(path, body, contentType, headers = {}) {
-      const res = await fetch(http + path, { method: 'POST', body, headers: { 'content-type': contentType, ...headers } })
+      const res = await fetch(http + path, { method: 'POST', body, headers: { 'content-type': contentType, ...headers }, signal: AbortSignal.timeout(30_000) })
       const text = await res.text()
       let parsed: any = null
       try {
