@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Installs the real servers the tests start (Debian packages): redis-server, prometheus (server and promtool). Safe to run again.
+# Installs what the ava specs start (Debian packages), if missing: redis-server, prometheus
+# (server and promtool), chromium (/usr/bin/chromium, driven by playwright-core).
+# Called by npm test (scripts/test-all.sh); safe to run again, and quiet when all are present.
 set -euo pipefail
-if command -v redis-server >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then exit 0; fi
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO=sudo
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server prometheus >/dev/null
+cd "$(dirname "$0")"
+missing=()
+for pair in redis-server:redis-server prometheus:prometheus promtool:prometheus chromium:chromium; do
+  bin="${pair%%:*}" pkg="${pair#*:}"
+  if ! command -v "$bin" >/dev/null 2>&1; then
+    case " ${missing[*]-} " in *" $pkg "*) ;; *) missing+=("$pkg") ;; esac
+  fi
+done
+[ "${#missing[@]}" = 0 ] && exit 0
+bash ./apt-install.sh "the test servers" "${missing[@]}"

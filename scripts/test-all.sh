@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# npm test: every test. Builds first (cargo and tsc are incremental), then
+# npm test: every test. Installs the Debian packages the tests start if any is missing (redis-server,
+# prometheus/promtool, chromium; the aarch64 cross toolchain and qemu), builds (cargo and tsc are
+# incremental), then
 #   1. the Rust core's tests (x86_64: AVX2 vs scalar, accuracy, units),
 #   2. the aarch64 core tests under qemu (NEON vs scalar) and the aarch64 binding cross-build,
 #   3. the ava specs on the native backend, and again with HOTSTATS_BACKEND=js.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUST_BACKTRACE=0
+echo "== system packages the tests start (installed only if missing)"
+bash scripts/install-test-servers.sh
+if [ "${HOTSTATS_SKIP_AARCH64:-0}" != 1 ]; then
+  bash scripts/install-aarch64-tools.sh
+fi
 echo "== build"
 npm run --silent build
 echo "== cargo test (hotstats-core, $(uname -m))"
