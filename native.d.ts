@@ -300,7 +300,11 @@ export interface StatisticResult {
   pValue: number
 }
 
-/** Sum on the libuv pool; resolves to a Summary whose `sum` and `count` are set. */
+/**
+ * Sum on the libuv pool; resolves to a Summary whose `sum` and `count` are set.
+ * A Float64Array on a plain ArrayBuffer is copied first; on a SharedArrayBuffer it is read in
+ * place (see `PoolInput`).
+ */
 export declare function sumAsync(x: Float64Array, backend?: number | undefined | null): Promise<Summary>
 
 export declare function summarize(x: Float64Array, ddof: number, backend?: number | undefined | null): Summary

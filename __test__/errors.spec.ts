@@ -6,6 +6,7 @@ import { join } from 'node:path'
 
 import test from 'ava'
 
+import * as hs from '../index'
 import { loadNative } from '../lib/native'
 
 const native = loadNative().binding
@@ -94,4 +95,19 @@ test('HOTSTATS_BACKEND=scalar and =js are honoured', (t) => {
   const j = childWith({ HOTSTATS_BACKEND: 'js' })
   t.is(j.out.info!.backend, 'js')
   t.is(j.out.sum, 499500)
+})
+
+// What the binding still refuses after the facade's checks surfaces as a RangeError, never as a
+// plain Error (issue 19). The public API no longer reaches these refusals (the decoders and
+// fromRegisters check first), so the state is corrupted by hand to make the binding refuse.
+const facadeOnNative = hs.backend() === 'js' ? test.skip : test
+facadeOnNative('binding errors reach users as RangeErrors, never plain Errors', (t) => {
+  const h = new hs.HyperLogLog().addMany(['a', 'b'])
+  ;(h as unknown as { registers: Uint8Array }).registers[3] = 60
+  t.throws(() => h.count(), { instanceOf: RangeError, message: /above 51/ })
+  const m = new hs.Moments().addMany([1, 2, 3])
+  ;(m as unknown as { state: Float64Array }).state[0] = 1.5 // a count that is not a whole number
+  t.throws(() => m.serialize(), { instanceOf: RangeError, message: /whole number/ })
+  t.throws(() => new hs.Moments().merge(m), { instanceOf: RangeError, message: /whole number/ })
+  t.throws(() => m.addMany(new Float64Array(100)), { instanceOf: RangeError, message: /whole number/ })
 })

@@ -4,6 +4,7 @@ import test from 'ava'
 
 import { HyperLogLog } from '../index'
 import { murmur64a } from '../lib/js/hll'
+import { loadNative } from '../lib/native'
 import { startRedis, type RedisServer } from './helpers/redis'
 
 let redis: RedisServer
@@ -108,4 +109,33 @@ test('bad input is a TypeError/RangeError and leaves the sketch unchanged', (t) 
   for (const bad of [new Uint8Array(3), Buffer.from('HYLX' + '\0'.repeat(12)), Buffer.from('HYLL\x07' + '\0'.repeat(11)), Buffer.concat([Buffer.from('HYLL\x01' + '\0'.repeat(11)), Buffer.from([0x7f, 0xff, 0x7f])])]) {
     t.throws(() => HyperLogLog.fromRedis(bad), { instanceOf: RangeError, message: /not a Redis HyperLogLog/ })
   }
+})
+
+test('a dense register above 51 is refused at decode time on every backend (issue 19)', (t) => {
+  // Registers hold 1 + the trailing zeros of 50 hash bits: at most 51, though 6 bits hold 63.
+  // Such bytes used to decode; then count() threw a plain Error natively and returned a number
+  // on the JS backend. Now every decoder refuses them with a RangeError naming the register.
+  const h = new HyperLogLog().addMany(['a', 'b', 'c'])
+  const good = h.toRedis()
+  const setRegister = (bytes: Uint8Array, i: number, v: number): Uint8Array => {
+    const out = bytes.slice()
+    const byte = 16 + ((i * 6) >> 3)
+    const fb = (i * 6) & 7
+    out[byte] = (out[byte] & ~((63 << fb) & 0xff)) | ((v << fb) & 0xff)
+    if (fb > 2) out[byte + 1] = (out[byte + 1] & ~(63 >> (8 - fb))) | (v >> (8 - fb))
+    return out
+  }
+  t.is(HyperLogLog.fromRedis(setRegister(good, 5, 51)).registersCopy()[5], 51, '51 itself decodes')
+  for (const [i, v] of [[0, 52], [5, 63], [16383, 60], [9000, 52]]) {
+    const bad = setRegister(good, i, v)
+    t.throws(() => HyperLogLog.fromRedis(bad), { instanceOf: RangeError, message: new RegExp(`register ${i} is ${v}`) })
+    t.throws(() => HyperLogLog.deserialize(bad), { instanceOf: RangeError })
+    const native = loadNative().binding
+    if (native) t.throws(() => native.hllFromRedis(bad), { message: new RegExp(`register ${i} is ${v}`) })
+  }
+  // The only other way in checks too, so count() never meets such a register.
+  const regs = h.registersCopy()
+  regs[7] = 52
+  t.throws(() => HyperLogLog.fromRegisters(regs), { instanceOf: RangeError })
+  t.is(HyperLogLog.fromRedis(good).count(), h.count())
 })

@@ -10,6 +10,7 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import * as hs from '../index'
+import { POOL_HEADER, readLayout, RING_HEADER, ringBytes } from '../lib/ring'
 import { exactMoments } from './helpers/oracle'
 
 const entry = join(__dirname, '..', 'index.ts')
@@ -243,8 +244,20 @@ test('close() while a worker pushes loses nothing that was accepted', async (t) 
     return { accepted, sum }
   `
   const done = worker({ handle: ing.handle }, PUSH)
-  // Close once the worker is well under way.
-  while (ing.counts().accepted < 100_000) await new Promise((r) => setTimeout(r, 5))
+  // Close once the worker is well under way; a worker that died or stalls fails the test at a
+  // deadline instead of hanging it.
+  let failed: unknown = null
+  done.catch((e) => (failed = e))
+  const deadline = Date.now() + 60_000
+  while (ing.counts().accepted < 100_000) {
+    if (failed !== null) throw failed
+    if (Date.now() > deadline) {
+      await ing.close(0)
+      t.fail(`the worker accepted ${ing.counts().accepted} events in 60 s, not 100000`)
+      return
+    }
+    await new Promise((r) => setTimeout(r, 5))
+  }
   const pending = await ing.close(5000)
   const r = await done
   t.is(pending, 0)
@@ -304,17 +317,47 @@ test('bad input throws and changes nothing; garbage in the shared memory never c
   t.throws(() => ing.producer(), { instanceOf: RangeError, message: /raise `producers`/ })
   p.push('k', 1)
   p.publish()
-  // Scribble over the rings' slots and key logs (not the pool header): wrong events, no crash.
+  ing.flush()
+  t.deepEqual(ing.counts(), { accepted: 1, aggregated: 1, inFlight: 0, dropped: 0, rejected: 0, late: 0, invalid: 0 })
+  // Scribble over the ring's slots and key log (not the pool or ring headers, so head and tail
+  // stay sane) while published events wait in it: the consumer reads wrong events, never
+  // crashes, and keeps its books. Every event accepted is aggregated (none dropped, none left in
+  // flight after a flush), and every aggregated event is counted once: recorded under some key
+  // (a scribbled key log can name new keys), late, or invalid (a bad key id, value or pattern).
   const bytes = new Uint8Array(ing.handle.pool)
+  const { capacity } = readLayout(ing.handle.pool)
+  const ringStart = POOL_HEADER
+  const slotsStart = ringStart + RING_HEADER
+  const ringEnd = ringStart + ringBytes(readLayout(ing.handle.pool))
   let x = 12345
-  for (let round = 0; round < 50; round++) {
-    for (let i = 256; i < bytes.length; i++) {
+  const scribble = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
       x = (x * 1103515245 + 12345) >>> 0
       if (x >>> 28 === 0) bytes[i] = x & 255
     }
-    ing.flush()
-    ing.counts()
-    for (const k of ing.keys) ing.stats(k)
   }
-  t.pass()
+  let pushed = 1
+  for (let round = 0; round < 50; round++) {
+    for (let k = 0; k < capacity / 2; k++) if (p.push('k', k)) pushed++
+    p.publish()
+    scribble(slotsStart, ringEnd)
+    ing.flush()
+    const c = ing.counts()
+    t.true(identity(c), `round ${round}: ${JSON.stringify(c)}`)
+    t.is(c.accepted, pushed)
+    t.is(c.inFlight, 0)
+    t.is(c.dropped, 0)
+    let recorded = 0
+    for (const k of ing.keys) recorded += ing.stats(k).count
+    t.is(recorded + c.late + c.invalid, c.aggregated, `round ${round}: every aggregated event counted once`)
+  }
+  t.true(ing.counts().invalid > 0, 'garbage events were counted invalid')
+  // Then the ring header too (head, tail, key counts: anything): still no crash, and every count
+  // stays a whole number >= 0.
+  for (let round = 0; round < 20; round++) {
+    scribble(ringStart, ringEnd)
+    ing.flush()
+    for (const k of ing.keys) ing.stats(k)
+    for (const v of Object.values(ing.counts())) t.true(Number.isInteger(v) && v >= 0, `count ${v}`)
+  }
 })

@@ -3,7 +3,7 @@
 // merge; collapsing; the versioned format and bad input.
 import test from 'ava'
 
-import { QuantileSketch } from '../index'
+import { QuantileSketch, SlidingWindow } from '../index'
 import { native } from '../lib/backend'
 import { JsQuantileSketch } from '../lib/js/quantile'
 import { Rng } from './helpers/oracle'
@@ -156,4 +156,40 @@ test('bad input: RangeError/TypeError, state unchanged', (t) => {
   t.deepEqual(sk.serialize(), before)
   sk.add(10, 2.5)
   t.is(sk.count, 5.5)
+})
+
+test('every finite double has a bucket: α below 1e-6 is refused, and at 1e-6 every backend gives the same bytes (issue 19)', (t) => {
+  // At α = 1e-8 the bucket index of 1e300 left int32: the native backends answered p75 ≈ 2.95e18
+  // for these values where the JS backend said 1e300, and their bytes differed.
+  const xs = Float64Array.from([1e300, 1e-300, 5, 1e200, 3e250])
+  for (const a of [1e-8, 9.99e-7, 0, -1, 1, NaN]) {
+    t.throws(() => new QuantileSketch({ relativeAccuracy: a }), { instanceOf: RangeError, message: /\[1e-6, 1\)/ }, `α=${a}`)
+    t.throws(() => new SlidingWindow({ relativeAccuracy: a }), { instanceOf: RangeError }, `window α=${a}`)
+  }
+  // Bytes written with such an α (as earlier versions allowed) are refused by every decoder.
+  const old = new QuantileSketch().addMany(xs).serialize()
+  new DataView(old.buffer, old.byteOffset).setFloat64(8, 1e-8, true)
+  t.throws(() => QuantileSketch.deserialize(old), { instanceOf: RangeError, message: /relativeAccuracy/ })
+  if (native) t.throws(() => native!.NativeQuantileSketch.deserialize(old), { message: /relativeAccuracy/ })
+  // At the bound: the extremes of the double range index within ±2^30 ...
+  const js = new JsQuantileSketch(1e-6, 2048)
+  for (const x of [Number.MAX_VALUE, js.mapping.minIndexable, 1e300, 1e-300]) {
+    const i = js.mapping.index(x)
+    t.true(Math.abs(i) < 2 ** 30, `index of ${x} is ${i}`)
+    t.true(Math.abs(js.mapping.value(i) - x) <= 1e-6 * x * (1 + 1e-9), `bucket of ${x}`)
+  }
+  // ... and the facade (native when loaded) and the JS port agree bit for bit, one value at a
+  // time and in bulk, on the issue's input and on the extremes.
+  const wide = Float64Array.from([...xs, Number.MAX_VALUE, -Number.MAX_VALUE, 3 * 2.2250738585072014e-308, -1e-300, 0])
+  for (const input of [xs, wide]) {
+    const bulk = new QuantileSketch({ relativeAccuracy: 1e-6 }).addMany(input)
+    const staged = new QuantileSketch({ relativeAccuracy: 1e-6 })
+    for (const x of input) staged.add(x)
+    const port = new JsQuantileSketch(1e-6, 2048)
+    port.addMany(input)
+    t.deepEqual(bulk.serialize(), port.serialize())
+    t.deepEqual(staged.serialize(), port.serialize())
+    for (const q of QS) t.true(Object.is(bulk.quantile(q), port.quantile(q)), `q=${q}`)
+    t.deepEqual(QuantileSketch.deserialize(bulk.serialize()).serialize(), bulk.serialize())
+  }
 })

@@ -2,8 +2,10 @@
 // (__test__/fixtures/spc-reference.json, written by scripts/reference/spc_reference.py: the
 // constants by scipy's quadrature, checked there against the published table; the charts by the
 // textbook formulas): constants within 1e-10, limits and points within 1e-12 relative, every
-// violation exactly. Runs on the native backend and on HOTSTATS_BACKEND=js; the streaming
-// ControlChart is checked against the batch charts.
+// violation exactly. Runs on the native backend and on HOTSTATS_BACKEND=js; the JS port
+// (lib/js/spc.ts) is checked against the reference on both; the streaming ControlChart against
+// the batch charts and, past its baseline, against the tests' own rule helper
+// (helpers/spc-rules.ts), itself checked against the reference first.
 import test from 'ava'
 import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
@@ -11,6 +13,7 @@ import { join } from 'node:path'
 
 import * as hs from '../index'
 import * as jsSpc from '../lib/js/spc'
+import { ruleViolations } from './helpers/spc-rules'
 
 const doc = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'spc-reference.json'), 'utf8')) as { constants: any[]; charts: any[] }
 
@@ -70,23 +73,70 @@ test(`every chart and violation agrees with the reference (${hs.backend()} backe
   t.true(violations > 1000, `${violations} violations and signals compared`)
 })
 
-test('the JS port agrees with the native charts', (t) => {
-  if (hs.backend() === 'js') {
-    t.pass('JS backend: the reference test above covers the port')
-    return
+test('the rule helper of these tests reproduces every violation of the reference', (t) => {
+  // The ControlChart tests below build their phase-II expectations with ruleViolations
+  // (helpers/spc-rules.ts, written from the rules' statement, sharing no code with lib/js/spc.ts):
+  // first it must give exactly the reference's violations on every chart of the fixture.
+  let compared = 0
+  for (const c of doc.charts.filter((c) => c.rules !== undefined)) {
+    const e = c.expected
+    const [loc, points, sigma] =
+      c.fn === 'imr' ? ['individuals', e.individuals.points, e.sigma] : ['xbar', e.xbar.points, e.sigma / Math.sqrt(c.subgroups[0].length)]
+    const center = c.fn === 'imr' ? e.individuals.center : e.xbar.center
+    const want = e.violations.filter((v: { chart: string }) => v.chart === loc).map(key)
+    const got = ruleViolations(points, center, sigma, c.rules).map(([index, rule]) => key({ chart: loc, index, rule }))
+    t.deepEqual(got.sort(), want.sort(), `${c.fn} ${c.name} ${c.rules}`)
+    compared += want.length
   }
-  for (let n = 2; n <= 25; n++) {
-    const k = hs.chartConstants(n)
-    const j = jsSpc.constants(n)
-    ;[k.d2, k.d3, k.c4, k.A2, k.A3, k.D3, k.D4, k.B3, k.B4].forEach((v, i) => close(t, `constant ${i} of n=${n}`, j[i], v))
+  t.true(compared > 500, `${compared} rule violations compared`)
+})
+
+test(`the JS port agrees with the reference, chart by chart and violation by violation (${hs.backend()} backend)`, (t) => {
+  // lib/js/spc.ts is the JS backend's engine and the streaming ControlChart's on every backend:
+  // compared here with the reference itself (not with the native charts), so this holds with or
+  // without the native binary, and compares every violation, not their number.
+  for (const c of doc.constants) {
+    const j = jsSpc.constants(c.n)
+    ;['d2', 'd3', 'c4', 'A2', 'A3', 'D3', 'D4', 'B3', 'B4'].forEach((k, i) => close(t, `port ${k}(${c.n})`, j[i], c[k], 1e-10))
   }
-  for (const c of doc.charts.filter((c) => c.fn === 'xbarS' || c.fn === 'imr')) {
-    const got = c.fn === 'xbarS' ? hs.xbarSChart(c.subgroups, { rules: c.rules }) : hs.individualsChart(c.values, { rules: c.rules })
-    const port = c.fn === 'xbarS' ? jsSpc.xbarChart(Float64Array.from(c.subgroups.flat()), c.subgroups[0].length, 'stddev', c.rules) : jsSpc.individualsChart(Float64Array.from(c.values), c.rules)
-    close(t, 'sigma', port.sigma, got.sigma)
-    t.is(port.violations.length, got.violations.length)
+  let violations = 0
+  for (const c of doc.charts) {
+    const name = `port ${c.fn} ${c.name} ${c.rules ?? ''}`
+    const e = c.expected
+    if (c.fn === 'xbarR' || c.fn === 'xbarS' || c.fn === 'imr') {
+      const [panels, port] =
+        c.fn === 'imr'
+          ? [['individuals', 'movingRange'], jsSpc.individualsChart(Float64Array.from(c.values), c.rules)]
+          : [
+              ['xbar', c.fn === 'xbarR' ? 'range' : 'stddev'],
+              jsSpc.xbarChart(Float64Array.from(c.subgroups.flat()), c.subgroups[0].length, c.fn === 'xbarR' ? 'range' : 'stddev', c.rules),
+            ]
+      close(t, `${name} sigma`, port.sigma, e.sigma)
+      ;[port.location, port.dispersion].forEach((line, k) => {
+        for (const f of ['center', 'ucl', 'lcl'] as const) close(t, `${name} ${panels[k]}.${f}`, line[f], e[panels[k]][f])
+        closeAll(t, `${name} ${panels[k]}.points`, line.points, e[panels[k]].points)
+      })
+      const got = port.violations.map((v) => key({ chart: panels[v.panel], index: v.index, rule: v.rule }))
+      t.deepEqual(got.sort(), sortedKeys(e.violations), name)
+      violations += got.length
+    } else if (c.fn === 'ewma') {
+      const port = jsSpc.ewmaChart(Float64Array.from(c.values), c.lambda, c.L, c.target, c.sigma)
+      closeAll(t, `${name} z`, port.points, e.points)
+      closeAll(t, `${name} ucl`, port.ucl, e.ucl)
+      closeAll(t, `${name} lcl`, port.lcl, e.lcl)
+      t.deepEqual(port.signals, e.signals, name)
+      violations += port.signals.length
+    } else if (c.fn === 'cusum') {
+      const port = jsSpc.cusumChart(Float64Array.from(c.values), c.k, c.h, c.target, c.sigma)
+      closeAll(t, `${name} upper`, port.upper, e.upper)
+      closeAll(t, `${name} lower`, port.lower, e.lower)
+      const signals: { index: number; side: string }[] = []
+      for (let i = 0; i < port.signals.length; i += 2) signals.push({ index: port.signals[i], side: port.signals[i + 1] > 0 ? 'upper' : 'lower' })
+      t.deepEqual(signals, e.signals, name)
+      violations += signals.length
+    } else t.fail(`unknown chart ${c.fn}`)
   }
-  t.pass()
+  t.true(violations > 1000, `${violations} violations and signals compared`)
 })
 
 test('ControlChart: the baseline gives the batch chart, later points are checked against its limits', (t) => {
@@ -105,12 +155,12 @@ test('ControlChart: the baseline gives the batch chart, later points are checked
   close(t, 'center', lim.center, phase1.xbar.center)
   close(t, 'ucl', lim.ucl, phase1.xbar.ucl)
   close(t, 'range ucl', lim.dispersion!.ucl, phase1.range.ucl)
-  // Independent check of phase II: recompute every later point's rules with the batch rule
-  // finder over the whole series, using the phase-I limits.
+  // Independent check of phase II: recompute every later point's rules with the tests' own rule
+  // helper (checked against the reference above) over the whole series, with the phase-I limits.
   const means = groups.map((g) => g.reduce((a, b) => a + b, 0) / g.length)
   const sigmaMean = phase1.sigma / Math.sqrt(groups[0].length)
   const expected = [...phase1.violations.map(key)]
-  for (const [i, r] of jsSpc.violations(means, lim.center, sigmaMean, 'western-electric')) if (i >= baseline) expected.push(key({ chart: 'xbar', index: i, rule: r }))
+  for (const [i, r] of ruleViolations(means, lim.center, sigmaMean, 'western-electric')) if (i >= baseline) expected.push(key({ chart: 'xbar', index: i, rule: r }))
   groups.forEach((g, i) => {
     const range = Math.max(...g) - Math.min(...g)
     if (i >= baseline && (range > lim.dispersion!.ucl || range < lim.dispersion!.lcl)) expected.push(key({ chart: 'range', index: i, rule: 1 }))
@@ -147,7 +197,7 @@ test('ControlChart: individuals with a baseline equals the batch chart on the ba
       const phase1 = hs.individualsChart(xs.slice(0, baseline), { rules: 'nelson' })
       const lim = chart.limits!
       const want = phase1.violations.map(key)
-      for (const [i, r] of jsSpc.violations(xs, lim.center, lim.sigma, 'nelson')) if (i >= baseline) want.push(key({ chart: 'individuals', index: i, rule: r }))
+      for (const [i, r] of ruleViolations(xs, lim.center, lim.sigma, 'nelson')) if (i >= baseline) want.push(key({ chart: 'individuals', index: i, rule: r }))
       for (let i = baseline; i < xs.length; i++) {
         const mr = Math.abs(xs[i] - xs[i - 1])
         if (mr > lim.dispersion!.ucl) want.push(key({ chart: 'movingRange', index: i - 1, rule: 1 }))

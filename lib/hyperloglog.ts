@@ -7,7 +7,7 @@
  * Node-API call per element); `addMany` hashes natively when the binary is loaded. Both backends
  * compute the same registers.
  */
-import { native } from './backend'
+import { native, rangeErrors } from './backend'
 import * as js from './js/hll'
 
 /** Batches at least this long go to the native hasher (a Node-API call costs ~100+ ns). */
@@ -83,7 +83,7 @@ export class HyperLogLog {
     if (strings && native && items.length >= HLL_NATIVE_BATCH) {
       // One pass: packing checks every item's type before anything is added.
       const { bytes, lengths } = packUtf8(items as string[])
-      native.hllAddPacked(this.registers, bytes, lengths)
+      rangeErrors(() => native!.hllAddPacked(this.registers, bytes, lengths))
       return this
     }
     for (let i = 0; i < items.length; i++) {
@@ -95,8 +95,8 @@ export class HyperLogLog {
     if (native && items.length >= HLL_NATIVE_BATCH) {
       if (strings) {
         const { bytes, lengths } = packUtf8(items as string[])
-        native.hllAddPacked(this.registers, bytes, lengths)
-      } else native.hllAddBytes(this.registers, items as Uint8Array[])
+        rangeErrors(() => native!.hllAddPacked(this.registers, bytes, lengths))
+      } else rangeErrors(() => native!.hllAddBytes(this.registers, items as Uint8Array[]))
     } else if (strings) {
       for (const s of items as string[]) js.addString(this.registers, s)
     } else {
@@ -107,13 +107,13 @@ export class HyperLogLog {
 
   /** Estimated number of distinct elements added (Redis's PFCOUNT for the same elements). */
   count(): number {
-    return native ? native.hllCount(this.registers) : js.estimate(this.registers)
+    return native ? rangeErrors(() => native!.hllCount(this.registers)) : js.estimate(this.registers)
   }
 
   /** Union with another HyperLogLog (commutative, associative, idempotent). */
   merge(other: HyperLogLog): this {
     if (!(other instanceof HyperLogLog)) throw new TypeError('other must be a HyperLogLog')
-    if (native) native.hllMerge(this.registers, other.registers)
+    if (native) rangeErrors(() => native!.hllMerge(this.registers, other.registers))
     else js.merge(this.registers, other.registers)
     return this
   }
@@ -125,10 +125,13 @@ export class HyperLogLog {
 
   /** Redis's dense encoding (12304 bytes), cached cardinality marked stale: SET it, then PFCOUNT. */
   toRedis(): Uint8Array {
-    return native ? new Uint8Array(native.hllToRedis(this.registers)) : js.toRedisDense(this.registers)
+    return native ? new Uint8Array(rangeErrors(() => native!.hllToRedis(this.registers))) : js.toRedisDense(this.registers)
   }
 
-  /** From a Redis HLL string (dense or sparse, as GET returns it). Bad bytes: a RangeError. */
+  /**
+   * From a Redis HLL string (dense or sparse, as GET returns it). Bad bytes, including a dense
+   * register above 51 (no hash gives one), are a RangeError.
+   */
   static fromRedis(bytes: Uint8Array): HyperLogLog {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (or Buffer)')
     const h = new HyperLogLog()

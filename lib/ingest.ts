@@ -10,7 +10,7 @@
  * async callers, `'wait'`: `pushAsync` waits for room up to `waitTimeoutMs`. At every instant
  * accepted = aggregated + dropped + in flight (`counts()`).
  */
-import { native } from './backend'
+import { native, rangeErrors } from './backend'
 import * as hll from './js/hll'
 import { JsIngestCore } from './js/ingest'
 import { checkOptions, checkQuantiles } from './js/window'
@@ -24,7 +24,7 @@ export interface IngestorOptions {
   windowMs?: number
   /** Buckets in the ring of buckets; default 60. */
   buckets?: number
-  /** Accuracy of the quantiles; default 0.01. */
+  /** Relative accuracy of the quantiles, in [1e-6, 1); default 0.01. */
   relativeAccuracy?: number
   /** Use each event's `timestamp` (ms) instead of the aggregation time. */
   eventTime?: boolean
@@ -91,6 +91,31 @@ export interface IngestEvent extends PushOptions {
 }
 
 type Core = Pick<JsIngestCore, 'stats' | 'quantiles' | 'keys' | 'counts' | 'pending' | 'seal' | 'watermark' | 'threads' | 'cpu'> & { flush(): void; close(timeoutMs: number): number }
+
+type NativeIngestor = InstanceType<NonNullable<typeof native>['NativeIngestor']>
+
+/** The native ingestor as a Core whose errors are RangeErrors, as the JS core's are. */
+function nativeCore(c: NativeIngestor): Core {
+  return {
+    stats: (key, now) => rangeErrors(() => c.stats(key, now)),
+    quantiles: (key, now, qs) => rangeErrors(() => c.quantiles(key, now, qs)),
+    keys: () => rangeErrors(() => c.keys()),
+    counts: () => rangeErrors(() => c.counts()),
+    pending: () => rangeErrors(() => c.pending()),
+    seal: () => rangeErrors(() => c.seal()),
+    flush: () => rangeErrors(() => c.flush()),
+    close: (timeoutMs) => rangeErrors(() => c.close(timeoutMs)),
+    get watermark() {
+      return rangeErrors(() => c.watermark)
+    },
+    get threads() {
+      return rangeErrors(() => c.threads)
+    },
+    get cpu() {
+      return rangeErrors(() => c.cpu)
+    },
+  }
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -287,7 +312,8 @@ export class Ingestor {
     })
     this.handle = { pool, waitTimeoutMs }
     if (native) {
-      this.core = new native.NativeIngestor(new Uint8Array(pool), this.windowMs, buckets, accuracy, lateness, threads)
+      const n = native
+      this.core = nativeCore(rangeErrors(() => new n.NativeIngestor(new Uint8Array(pool), this.windowMs, buckets, accuracy, lateness, threads)))
       this.timer = null
     } else {
       this.core = new JsIngestCore(pool, this.windowMs, buckets, accuracy, lateness)

@@ -41,11 +41,14 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `a ${typeof v}`
 }
 
-/** Float64Array as is; number[] converted once; anything else a TypeError naming the argument. */
-export function toFloat64Array(x: unknown, name = 'x'): Float64Array {
+/**
+ * Float64Array as is; number[] converted once (into `alloc(length)`); anything else a TypeError
+ * naming the argument.
+ */
+export function toFloat64Array(x: unknown, name = 'x', alloc: (n: number) => Float64Array = (n) => new Float64Array(n)): Float64Array {
   if (x instanceof Float64Array) return x
   if (Array.isArray(x)) {
-    const out = new Float64Array(x.length)
+    const out = alloc(x.length)
     for (let i = 0; i < x.length; i++) {
       const v = x[i]
       if (typeof v !== 'number') {
@@ -190,13 +193,41 @@ export function summarize(x: Numbers, options?: VarianceOptions): Summary {
 
 type Op = 'sum' | 'minMax' | 'variance' | 'summary'
 
+/** A Float64Array of n zeros on a SharedArrayBuffer. */
+function sharedFloat64Array(n: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(n * 8))
+}
+
+function onSharedMemory(a: Float64Array): boolean {
+  // Not `instanceof`: a SharedArrayBuffer from another realm (vm context) counts too.
+  return Object.prototype.toString.call(a.buffer) === '[object SharedArrayBuffer]'
+}
+
+function detachedError(): TypeError {
+  return new TypeError('hotstats: the array was detached (transferred) or shrunk while an async kernel was reading it; the result is void')
+}
+
 /**
- * Arrays on resizable or growable buffers could shrink under the reader: copy those.
- * Others are read in place (see README "Async twins").
+ * What the libuv pool may read: memory nobody can free while the task is pending.
+ *
+ * A plain ArrayBuffer can be detached (transferred to a worker) while a task is pending, and its
+ * new owner may free the memory, so the pool never reads one in place: the native binding
+ * copies it, and here it is copied first into a SharedArrayBuffer, JS_ASYNC_CHUNK elements per
+ * event-loop turn, so a large array never blocks the loop for long (the binding then reads the
+ * copy in place). An array on a SharedArrayBuffer cannot be detached and is read in place (no
+ * copy: the way to hand 100M elements to the pool for free). Detaching or shrinking the array
+ * during the copy rejects.
  */
-function forPool(a: Float64Array): Float64Array {
-  const buf = a.buffer as ArrayBuffer & { resizable?: boolean; growable?: boolean }
-  return buf.resizable || buf.growable ? a.slice() : a
+async function forPool(a: Float64Array): Promise<Float64Array> {
+  if (onSharedMemory(a)) return a
+  const n = a.length
+  const copy = sharedFloat64Array(n)
+  for (let from = 0; from < n; from += JS_ASYNC_CHUNK) {
+    if (from > 0) await turn()
+    if (a.length !== n) throw detachedError()
+    copy.set(a.subarray(from, Math.min(n, from + JS_ASYNC_CHUNK)), from)
+  }
+  return copy
 }
 
 function turn(): Promise<void> {
@@ -258,26 +289,34 @@ async function jsChunked(a: Float64Array, op: Op, ddof: number): Promise<Summary
 }
 
 async function runAsync(x: Numbers, op: Op, ddof: number): Promise<Summary> {
-  const a = toFloat64Array(x)
+  // A number[] is converted straight into shared memory (private to this call: no copy later).
+  const a = toFloat64Array(x, 'x', native ? sharedFloat64Array : undefined)
   const n = a.length
   if (n < ASYNC_INLINE_BELOW) {
     const s = summarize(a, { ddof })
     return s
   }
-  const input = forPool(a)
-  const result = native
-    ? await (op === 'sum'
-        ? native.sumAsync(input)
-        : op === 'minMax'
-          ? native.minMaxAsync(input)
-          : op === 'variance'
-            ? native.varianceAsync(input, ddof)
-            : native.summarizeAsync(input, ddof))
-    : await jsChunked(input, op, ddof)
-  if (input.length !== n) {
-    throw new Error('hotstats: the array was detached (transferred) while an async kernel was reading it; the result is void')
+  if (!native) {
+    // The JS backend reads in place, on this thread, between turns: memory-safe; a detach
+    // meanwhile shows as a changed length.
+    const result = await jsChunked(a, op, ddof)
+    if (a.length !== n) throw detachedError()
+    return result
   }
-  return result
+  const input = await forPool(a)
+  try {
+    return await (op === 'sum'
+      ? native.sumAsync(input)
+      : op === 'minMax'
+        ? native.minMaxAsync(input)
+        : op === 'variance'
+          ? native.varianceAsync(input, ddof)
+          : native.summarizeAsync(input, ddof))
+  } catch (e) {
+    // The facade checked the arguments: what the binding still refuses is out of domain.
+    if (e instanceof RangeError || e instanceof TypeError) throw e
+    throw new RangeError((e as Error).message)
+  }
 }
 
 /** sum on the libuv pool (native) or across event-loop turns (JS backend). */

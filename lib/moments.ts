@@ -7,7 +7,7 @@
  * `add` runs in JS (no Node-API call per value); `addMany` of 64 or more values runs natively
  * when the binary is loaded. Both backends compute the same bits.
  */
-import { native } from './backend'
+import { native, rangeErrors } from './backend'
 import * as js from './js/moments'
 import { toFloat64Array, type Numbers } from './kernels'
 
@@ -30,7 +30,7 @@ export class Moments {
   /** Adds every value of a Float64Array or number[]. */
   addMany(xs: Numbers): this {
     const a = toFloat64Array(xs, 'xs')
-    if (native && a.length >= MOMENTS_NATIVE_BATCH) native.momentsAddMany(this.state, a)
+    if (native && a.length >= MOMENTS_NATIVE_BATCH) rangeErrors(() => native!.momentsAddMany(this.state, a))
     else js.addMany(this.state, a)
     return this
   }
@@ -38,7 +38,7 @@ export class Moments {
   /** Folds another summary into this one (commutative up to rounding, associative up to rounding). */
   merge(other: Moments): this {
     if (!(other instanceof Moments)) throw new TypeError('other must be a Moments')
-    if (native) native.momentsMerge(this.state, other.state)
+    if (native) rangeErrors(() => native!.momentsMerge(this.state, other.state))
     else js.merge(this.state, other.state)
     return this
   }
@@ -96,7 +96,7 @@ export class Moments {
 
   /** Versioned binary form (80 bytes, magic HSMO; see crates/hotstats-core/src/moments.rs). */
   serialize(): Uint8Array {
-    return native ? new Uint8Array(native.momentsSerialize(this.state)) : js.serialize(this.state)
+    return native ? new Uint8Array(rangeErrors(() => native!.momentsSerialize(this.state))) : js.serialize(this.state)
   }
 
   /** From `serialize()` bytes; bad bytes are a RangeError. */

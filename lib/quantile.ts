@@ -9,14 +9,14 @@
  * the buffer fills and before every read, so reads are exact. The JS backend runs the same
  * algorithm with the same bits.
  */
-import { native } from './backend'
-import { JsQuantileSketch, SUM_RUN } from './js/quantile'
+import { native, rangeErrors } from './backend'
+import { JsQuantileSketch, relativeAccuracyOk, SUM_RUN } from './js/quantile'
 import { toFloat64Array, type Numbers } from './kernels'
 import type { NativeQuantileSketch } from '../native'
 import { nativeHistogramToSketchBytes, NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type NativeHistogram } from './native-histogram'
 
 export interface QuantileSketchOptions {
-  /** α in (0, 1): each returned quantile is within α × the true value. Default 0.01. */
+  /** α in [1e-6, 1): each returned quantile is within α × the true value. Default 0.01. */
   relativeAccuracy?: number
   /** Buckets per sign, 1..2^24. Default 2048. */
   maxBins?: number
@@ -24,27 +24,33 @@ export interface QuantileSketchOptions {
 
 /** Values staged in JS before one native call (one Node-API call per batch, not per value). */
 const STAGING = SUM_RUN // flushes line up with the partial sums, so add and addMany agree
+const STAGING_FIRST = 16
 export const QUANTILE_STAGING = STAGING
 
 /** One backend's sketch: the native class, or its JS port with the same methods. */
 type Backend = JsQuantileSketch | NativeQuantileSketch
 
 function makeBackend(relativeAccuracy: number, maxBins: number): Backend {
-  return native ? new native.NativeQuantileSketch(relativeAccuracy, maxBins) : new JsQuantileSketch(relativeAccuracy, maxBins)
+  // Binding errors (the facade checked the arguments first) surface as RangeErrors, never plain Errors.
+  return native ? rangeErrors(() => new native!.NativeQuantileSketch(relativeAccuracy, maxBins)) : new JsQuantileSketch(relativeAccuracy, maxBins)
 }
 
 export class QuantileSketch {
   readonly relativeAccuracy: number
   readonly maxBins: number
   private backend: Backend
-  private readonly staging = new Float64Array(STAGING)
+  // Grows 16 → 1024 as values arrive between flushes, so a sketch holding a few values (one per
+  // series or per window bucket in a server) costs bytes, not 8 KiB. It only flushes when full at
+  // STAGING or on a read, so the partial-sum runs (and the bits of `sum`) are unchanged.
+  private staging = new Float64Array(STAGING_FIRST)
   private staged = 0
 
   constructor(options: QuantileSketchOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
     const { relativeAccuracy = 0.01, maxBins = 2048 } = options
-    if (typeof relativeAccuracy !== 'number' || !(relativeAccuracy > 0 && relativeAccuracy < 1)) {
-      throw new RangeError(`options.relativeAccuracy must be a number in (0, 1), got ${relativeAccuracy}`)
+    if (!relativeAccuracyOk(relativeAccuracy)) {
+      // Below 1e-6 the largest doubles would have no bucket index (see MIN_RELATIVE_ACCURACY).
+      throw new RangeError(`options.relativeAccuracy must be a number in [1e-6, 1), got ${relativeAccuracy}`)
     }
     if (!Number.isInteger(maxBins) || maxBins < 1 || maxBins > 2 ** 24) {
       throw new RangeError(`options.maxBins must be an integer in [1, 2^24], got ${maxBins}`)
@@ -57,7 +63,7 @@ export class QuantileSketch {
   /** Sends staged values to the backend (reads do this first). */
   flush(): this {
     if (this.staged > 0) {
-      this.backend.addMany(this.staging.subarray(0, this.staged))
+      rangeErrors(() => this.backend.addMany(this.staging.subarray(0, this.staged)))
       this.staged = 0
     }
     return this
@@ -67,6 +73,7 @@ export class QuantileSketch {
   add(v: number, count?: number): this {
     // The hot path: one check (Number.isFinite is false for non-numbers too) and a store.
     if (count === undefined && Number.isFinite(v)) {
+      if (this.staged === this.staging.length) this.grow()
       this.staging[this.staged] = v
       if (++this.staged === STAGING) this.flush()
       return this
@@ -74,12 +81,19 @@ export class QuantileSketch {
     return this.addChecked(v, count)
   }
 
+  /** Doubles the staging buffer (never past STAGING: a full STAGING buffer flushes instead). */
+  private grow(): void {
+    const bigger = new Float64Array(Math.min(STAGING, this.staging.length * 2))
+    bigger.set(this.staging)
+    this.staging = bigger
+  }
+
   private addChecked(v: number, count: number | undefined): this {
     if (!Number.isFinite(v)) throw new RangeError(`v must be a finite number, got ${String(v)}`)
     if (count === undefined || count === 1) return this.add(v)
     if (typeof count !== 'number' || !Number.isFinite(count) || !(count > 0)) throw new RangeError(`count must be a finite number > 0, got ${String(count)}`)
     this.flush()
-    this.backend.addWeighted(v, count)
+    rangeErrors(() => this.backend.addWeighted(v, count))
     return this
   }
 
@@ -109,26 +123,26 @@ export class QuantileSketch {
   quantile(q: number): number {
     this.checkQ(q, 'q')
     this.flush()
-    return this.backend.quantile(q)
+    return rangeErrors(() => this.backend.quantile(q))
   }
 
   quantiles(qs: readonly number[]): number[] {
     if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers')
     qs.forEach((q, i) => this.checkQ(q, `qs[${i}]`))
     this.flush()
-    return qs.map((q) => this.backend.quantile(q))
+    return rangeErrors(() => qs.map((q) => this.backend.quantile(q)))
   }
 
   /** Estimated fraction of the recorded values that are <= v; NaN when empty. */
   rank(v: number): number {
     if (typeof v !== 'number' || Number.isNaN(v)) throw new RangeError(`v must be a number, got ${v}`)
     this.flush()
-    return this.backend.rank(v)
+    return rangeErrors(() => this.backend.rank(v))
   }
 
   private stats(): [number, number, number, number] {
     this.flush()
-    return this.backend.stats() as [number, number, number, number]
+    return rangeErrors(() => this.backend.stats()) as [number, number, number, number]
   }
   get count(): number {
     return this.stats()[0]
@@ -160,20 +174,20 @@ export class QuantileSketch {
     other.flush()
     this.flush()
     // Both sketches live in this process, so their backends are of the same kind.
-    ;(this.backend as JsQuantileSketch).merge(other.backend as JsQuantileSketch)
+    rangeErrors(() => (this.backend as JsQuantileSketch).merge(other.backend as JsQuantileSketch))
     return this
   }
 
   clear(): this {
     this.staged = 0
-    this.backend.clear()
+    rangeErrors(() => this.backend.clear())
     return this
   }
 
   /** Versioned bytes (magic HSQS v1; see crates/hotstats-core/src/quantile/mod.rs). */
   serialize(): Uint8Array {
     this.flush()
-    return new Uint8Array(this.backend.serialize())
+    return new Uint8Array(rangeErrors(() => this.backend.serialize()))
   }
 
   /**
@@ -198,7 +212,7 @@ export class QuantileSketch {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (or Buffer)')
     const js = JsQuantileSketch.deserialize(bytes) // validates; the JS decoder mirrors the Rust one
     const sk = new QuantileSketch({ relativeAccuracy: js.mapping.relativeAccuracy, maxBins: js.maxBins })
-    sk.backend = native ? native.NativeQuantileSketch.deserialize(bytes) : js
+    sk.backend = native ? rangeErrors(() => native!.NativeQuantileSketch.deserialize(bytes)) : js
     return sk
   }
 }

@@ -12,7 +12,7 @@
  * With the native binary, events are staged in typed arrays and handed over in batches of
  * WINDOW_STAGE (and before every read), so a record costs no Node-API call.
  */
-import { native } from './backend'
+import { native, rangeErrors } from './backend'
 import * as hll from './js/hll'
 import { checkOptions, checkQuantiles, JsSlidingWindow } from './js/window'
 
@@ -24,7 +24,7 @@ export interface SlidingWindowOptions {
   windowMs?: number
   /** Buckets in the ring; default 60 (1 s each for a minute). */
   buckets?: number
-  /** Accuracy of the quantiles; default 0.01. */
+  /** Relative accuracy of the quantiles, in [1e-6, 1); default 0.01. */
   relativeAccuracy?: number
   /** Use each event's `timestamp` instead of the clock. */
   eventTime?: boolean
@@ -112,18 +112,21 @@ export class SlidingWindow {
     if (typeof this.clock !== 'function') throw new TypeError('clock must be a function returning milliseconds')
     checkOptions(this.windowMs, this.buckets, accuracy, lateness)
     if (native) {
-      this.nativeWindow = new native.NativeSlidingWindow(this.windowMs, this.buckets, accuracy, lateness)
+      const n = native
+      this.nativeWindow = rangeErrors(() => new n.NativeSlidingWindow(this.windowMs, this.buckets, accuracy, lateness))
       this.port = null
       const w = this.nativeWindow
+      // What the binding still refuses after the facade's checks (e.g. the key limit) is a
+      // RangeError, as on the JS backend.
       this.engine = {
-        keyId: (k) => w.keyId(k),
-        stats: (id, now) => w.stats(id, now),
-        quantiles: (id, now, qs) => w.quantiles(id, now, qs),
+        keyId: (k) => rangeErrors(() => w.keyId(k)),
+        stats: (id, now) => rangeErrors(() => w.stats(id, now)),
+        quantiles: (id, now, qs) => rangeErrors(() => w.quantiles(id, now, qs)),
         get late() {
-          return w.late
+          return rangeErrors(() => w.late)
         },
         get watermark() {
-          return w.watermark
+          return rangeErrors(() => w.watermark)
         },
       }
     } else {
@@ -173,7 +176,8 @@ export class SlidingWindow {
     if (this.staged === 0 || this.nativeWindow === null) return
     const n = this.staged
     this.staged = 0
-    this.nativeWindow.recordMany(this.stageIds, this.stageValues, this.stageTimes, this.stagePatterns, n)
+    const w = this.nativeWindow
+    rangeErrors(() => w.recordMany(this.stageIds, this.stageValues, this.stageTimes, this.stagePatterns, n))
   }
 
   /** The read time (after a flush): `now`, or the clock (processing time), or the newest timestamp (event time). */

@@ -247,7 +247,10 @@ export function fromRedis(bytes: Uint8Array): Uint8Array {
       const byte = HEADER + ((i * 6) >> 3)
       const fb = (i * 6) & 7
       const b1 = byte + 1 < bytes.length ? bytes[byte + 1] : 0
-      regs[i] = ((bytes[byte] >> fb) | (b1 << (8 - fb))) & 63
+      const v = ((bytes[byte] >> fb) | (b1 << (8 - fb))) & 63
+      // 6 bits hold up to 63; only 0..51 can come from a hash (as redis.rs refuses them).
+      if (v > MAX_VALUE) throw bad(`dense register ${i} is ${v}, above the largest possible value ${MAX_VALUE}`)
+      regs[i] = v
     }
     return regs
   }

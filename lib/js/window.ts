@@ -6,7 +6,7 @@
  */
 import * as hll from './hll'
 import * as kernels from './kernels'
-import { JsQuantileSketch, SUM_RUN } from './quantile'
+import { JsQuantileSketch, relativeAccuracyOk, SUM_RUN } from './quantile'
 
 const MAX_BINS = 2048
 export const MAX_BUCKETS = 3600
@@ -65,7 +65,7 @@ export function patternOk(p: number): boolean {
 export function checkOptions(windowMs: number, buckets: number, relativeAccuracy: number, lateness: number): void {
   if (!(windowMs > 0 && Number.isFinite(windowMs))) throw new RangeError(`windowMs must be a finite number > 0, got ${windowMs}`)
   if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) throw new RangeError(`buckets must be an integer from 1 to ${MAX_BUCKETS}, got ${buckets}`)
-  if (!(relativeAccuracy > 0 && relativeAccuracy < 1)) throw new RangeError(`relativeAccuracy must be in (0, 1), got ${relativeAccuracy}`)
+  if (!relativeAccuracyOk(relativeAccuracy)) throw new RangeError(`relativeAccuracy must be in [1e-6, 1), got ${relativeAccuracy}`)
   if (!(lateness >= 0)) throw new RangeError(`allowedLatenessMs must be >= 0, got ${lateness}`)
 }
 

@@ -6,6 +6,7 @@
  *
  * Observed values are staged per thread (see observed.ts).
  */
+import { relativeAccuracyOk } from '../js/quantile'
 import type { MetricConfiguration, MetricValue } from './metric'
 import { ObservedMetric, ObserverChild } from './observed'
 
@@ -18,7 +19,7 @@ export interface SummaryConfiguration<T extends string> extends MetricConfigurat
   maxAgeSeconds?: number
   /** Buckets in the window ring (default 5, prom-client's default). */
   ageBuckets?: number
-  /** Relative accuracy of the quantiles, in (0, 1). Default 0.01. */
+  /** Relative accuracy of the quantiles, in [1e-6, 1). Default 0.01. */
   relativeAccuracy?: number
 }
 
@@ -38,7 +39,7 @@ export class Summary<T extends string = string> extends ObservedMetric<T, Summar
     const ageBuckets = config?.ageBuckets ?? 5
     if (!Number.isInteger(ageBuckets) || ageBuckets < 1 || ageBuckets > 10_000) throw new RangeError(`metric ${config?.name}: ageBuckets must be an integer in [1, 10000]`)
     const relativeAccuracy = config?.relativeAccuracy ?? 0.01
-    if (typeof relativeAccuracy !== 'number' || !(relativeAccuracy > 0 && relativeAccuracy < 1)) throw new RangeError(`metric ${config?.name}: relativeAccuracy must be in (0, 1)`)
+    if (!relativeAccuracyOk(relativeAccuracy)) throw new RangeError(`metric ${config?.name}: relativeAccuracy must be in [1e-6, 1), got ${String(relativeAccuracy)}`)
     super(
       config,
       'summary',

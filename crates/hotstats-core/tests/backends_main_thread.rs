@@ -213,13 +213,18 @@ fn bucket_indices_match_binary_search(rng: &mut Rng) -> usize {
     checks
 }
 
-/// The SIMD bucket index of QuantileSketch (AVX2 or NEON, whichever this CPU runs) equals the
-/// scalar one for every finite value: random bit patterns (subnormals, huge, negative), values
-/// near powers of two and bucket edges, at every length around the vector width.
+/// Every backend's QuantileSketch bucket indices (each ISA's kernel through its own table, not
+/// only through the dispatcher) equal the one-value `Mapping::index` for every finite value:
+/// random bit patterns (subnormals, huge, negative), values near powers of two and bucket
+/// edges, at every length around the vector width, and nothing is written past the values.
 fn sketch_index_matches_scalar(rng: &mut Rng) -> usize {
-    use hotstats_core::quantile::mapping::Mapping;
+    use hotstats_core::quantile::mapping::{Mapping, MIN_RELATIVE_ACCURACY};
+    let all: Vec<Kernels> = Backend::ALL
+        .into_iter()
+        .filter_map(|b| b.kernels().ok())
+        .collect();
     let mut checks = 0;
-    for a in [1e-6, 0.001, 0.01, 0.05, 0.5, 0.999] {
+    for a in [MIN_RELATIVE_ACCURACY, 0.001, 0.01, 0.05, 0.5, 0.999] {
         let m = Mapping::new(a);
         let mut xs: Vec<f64> = Vec::new();
         while xs.len() < 20_000 {
@@ -238,18 +243,25 @@ fn sketch_index_matches_scalar(rng: &mut Rng) -> usize {
         }
         for floor in [m.min_indexable, 1e-3] {
             for n in (0..40).chain([xs.len()]) {
-                let mut simd = vec![i32::MIN; n];
-                let mut scalar = vec![i32::MAX; n];
-                m.index_many(&xs[..n], floor, &mut simd);
-                m.index_many_scalar(&xs[..n], floor, &mut scalar);
-                for k in 0..n {
-                    assert_eq!(
-                        simd[k], scalar[k],
-                        "alpha {a}, floor {floor:e}: index of {:e} differs",
-                        xs[k]
-                    );
+                let want: Vec<i32> = xs[..n]
+                    .iter()
+                    .map(|v| m.index(v.abs().max(floor)))
+                    .collect();
+                for k in &all {
+                    let mut got = vec![i32::MIN; n + 1];
+                    m.index_many(k, &xs[..n], floor, &mut got);
+                    for j in 0..n {
+                        assert_eq!(
+                            got[j],
+                            want[j],
+                            "{:?}, alpha {a}, floor {floor:e}: index of {:e} differs",
+                            k.backend(),
+                            xs[j]
+                        );
+                    }
+                    assert_eq!(got[n], i32::MIN, "nothing written past the values");
+                    checks += 1;
                 }
-                checks += 1;
             }
         }
     }

@@ -112,18 +112,18 @@ impl NativeIngestor {
         self.inner.close(t) as u32
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn watermark(&self) -> f64 {
         self.inner.watermark()
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn threads(&self) -> u32 {
         self.inner.threads() as u32
     }
 
     /// [cgroup quota in CPUs (NaN: none), CPUs in the affinity mask, the budget].
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn cpu(&self) -> Vec<f64> {
         let b = self.inner.budget();
         vec![b.quota.unwrap_or(f64::NAN), b.affinity as f64, b.cpus]

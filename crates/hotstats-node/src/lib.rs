@@ -4,7 +4,6 @@
 //! The TypeScript facade (`lib/`) validates user input first; the checks here are the last line.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::OnceLock;
 
 use hotstats_core::kernels::{Backend, Kernels, Summary as CoreSummary};
 use napi::bindgen_prelude::*;
@@ -18,10 +17,10 @@ mod spc;
 mod window;
 
 /// The process-wide backend, chosen once (shared by every worker_thread: Rust statics are).
-static SELECTED: OnceLock<Kernels> = OnceLock::new();
-
+/// It is the core's own choice, so every kernel the core runs for a binding (sketch bucket
+/// indices, window and metrics summaries) uses it too.
 pub(crate) fn selected() -> Kernels {
-    *SELECTED.get_or_init(|| Backend::detect().kernels().expect("detected backend runs"))
+    *hotstats_core::kernels::selected()
 }
 
 /// Kernels for an explicit backend id (index into `nativeBackends()`), or the selected ones.
@@ -56,20 +55,9 @@ fn check_ddof(ddof: f64) -> Result<f64> {
 /// its name. Errors if the CPU cannot run it, or if another backend was already chosen.
 #[napi(catch_unwind)]
 pub fn select_backend(name: String) -> Result<String> {
-    let wanted = Backend::parse(&name)
-        .and_then(|b| b.kernels())
+    let got = Backend::parse(&name)
+        .and_then(hotstats_core::kernels::select)
         .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
-    let got = *SELECTED.get_or_init(|| wanted);
-    if got.backend() != wanted.backend() {
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!(
-                "backend {:?} was already chosen for this process; cannot switch to {:?}",
-                got.backend().name(),
-                wanted.backend().name()
-            ),
-        ));
-    }
     Ok(got.backend().name().to_string())
 }
 
@@ -115,9 +103,15 @@ pub fn cpu_features() -> Vec<String> {
 }
 
 /// Registers the raw per-call-cost-sensitive exports (`sum`, `min`, `max`): see `fast.rs`.
+/// Runs at load (not a JS-callable export), with no panic crossing into Node all the same.
 #[napi(module_exports)]
 pub fn register_fast_exports(exports: Object) -> Result<()> {
-    fast::register(exports)
+    catch_unwind(AssertUnwindSafe(|| fast::register(exports))).unwrap_or_else(|_| {
+        Err(Error::new(
+            Status::GenericFailure,
+            "hotstats: internal panic while registering sum/min/max",
+        ))
+    })
 }
 
 #[napi(catch_unwind)]
@@ -167,11 +161,83 @@ enum Op {
     Summary,
 }
 
-/// A kernel run on the libuv pool. It holds a reference to the caller's Float64Array (so the
-/// memory stays alive) and reads it in place: see README "Async twins" for the contract when
-/// the caller writes to the array before the promise settles.
+/// What an async kernel reads on the libuv pool: memory the caller cannot free meanwhile.
+///
+/// A plain ArrayBuffer can be detached (transferred to a worker, `ArrayBuffer.prototype.transfer`)
+/// while the task is pending, and its new owner may free the memory: a reference to the
+/// Float64Array keeps the view alive, not the memory. So such input is copied on the JS thread
+/// before the task is queued. A SharedArrayBuffer cannot be detached, and the reference keeps
+/// it (and so its memory, shared by every thread holding it) alive until the task is dropped:
+/// read in place. (The facade copies large plain arrays into a SharedArrayBuffer in chunks
+/// across event-loop turns, so the copy here never blocks the event loop for long.)
+enum PoolInput {
+    Copied(Vec<f64>),
+    Shared(Float64Array),
+}
+
+impl PoolInput {
+    /// Checks that `value` is a Float64Array and takes it as pool input (see above).
+    fn new(env: Env, value: Unknown<'_>) -> Result<PoolInput> {
+        let raw = value.raw();
+        let mut ty = 0;
+        let mut len = 0usize;
+        let mut data = std::ptr::null_mut();
+        let mut buffer = std::ptr::null_mut();
+        // SAFETY: `raw` is a value of this call on the JS thread; the out-pointers are locals.
+        let status = unsafe {
+            napi::sys::napi_get_typedarray_info(
+                env.raw(),
+                raw,
+                &mut ty,
+                &mut len,
+                &mut data,
+                &mut buffer,
+                std::ptr::null_mut(),
+            )
+        };
+        if status != napi::sys::Status::napi_ok || ty != napi::sys::TypedarrayType::float64_array {
+            let msg = "x must be a Float64Array";
+            env.throw_type_error(msg, None)?;
+            return Err(Error::new(Status::PendingException, msg.to_string()));
+        }
+        let mut plain = false;
+        // SAFETY: `buffer` is the array's buffer, just returned by Node for this call.
+        let status = unsafe { napi::sys::napi_is_arraybuffer(env.raw(), buffer, &mut plain) };
+        if status != napi::sys::Status::napi_ok {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "could not inspect the array's buffer".to_string(),
+            ));
+        }
+        if plain {
+            // `napi_is_arraybuffer` is false for a SharedArrayBuffer: this one is detachable.
+            let x: &[f64] = if len == 0 || data.is_null() {
+                &[]
+            } else {
+                // SAFETY: Node reported a Float64Array of `len` elements at `data` (8-aligned);
+                // the slice is read now, on the JS thread, where nothing can detach it.
+                unsafe { std::slice::from_raw_parts(data as *const f64, len) }
+            };
+            Ok(PoolInput::Copied(x.to_vec()))
+        } else {
+            // SAFETY: `raw` is a live value of this call; checked above to be a Float64Array.
+            let shared = unsafe { Float64Array::from_napi_value(env.raw(), raw) }?;
+            Ok(PoolInput::Shared(shared))
+        }
+    }
+
+    fn as_slice(&self) -> &[f64] {
+        match self {
+            PoolInput::Copied(v) => v,
+            PoolInput::Shared(a) => a,
+        }
+    }
+}
+
+/// A kernel run on the libuv pool, over a private copy of the caller's array or a
+/// SharedArrayBuffer it keeps alive (see [`PoolInput`] and README "Async twins").
 pub struct KernelTask {
-    data: Float64Array,
+    data: PoolInput,
     kernels: Kernels,
     op: Op,
     ddof: f64,
@@ -182,7 +248,7 @@ impl Task for KernelTask {
     type JsValue = Summary;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let data: &[f64] = &self.data;
+        let data: &[f64] = self.data.as_slice();
         let k = self.kernels;
         let (op, ddof) = (self.op, self.ddof);
         catch_unwind(AssertUnwindSafe(|| {
@@ -242,50 +308,77 @@ impl Task for KernelTask {
 }
 
 fn task(
-    data: Float64Array,
+    env: Env,
+    x: Unknown<'_>,
     op: Op,
     ddof: f64,
     backend: Option<u32>,
 ) -> Result<AsyncTask<KernelTask>> {
+    // Validate everything before copying anything.
     let ddof = check_ddof(ddof)?;
+    let kernels = kernels(backend)?;
     Ok(AsyncTask::new(KernelTask {
-        data,
-        kernels: kernels(backend)?,
+        data: PoolInput::new(env, x)?,
+        kernels,
         op,
         ddof,
     }))
 }
 
 /// Sum on the libuv pool; resolves to a Summary whose `sum` and `count` are set.
-#[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
-pub fn sum_async(x: Float64Array, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
-    task(x, Op::Sum, 0.0, backend)
+/// A Float64Array on a plain ArrayBuffer is copied first; on a SharedArrayBuffer it is read in
+/// place (see `PoolInput`).
+#[napi(
+    catch_unwind,
+    ts_args_type = "x: Float64Array, backend?: number | undefined | null",
+    ts_return_type = "Promise<Summary>"
+)]
+pub fn sum_async(env: Env, x: Unknown<'_>, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
+    task(env, x, Op::Sum, 0.0, backend)
 }
 
 /// Min and max on the libuv pool; resolves to a Summary whose `min`, `max` and `count` are set.
-#[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
-pub fn min_max_async(x: Float64Array, backend: Option<u32>) -> Result<AsyncTask<KernelTask>> {
-    task(x, Op::MinMax, 0.0, backend)
+#[napi(
+    catch_unwind,
+    ts_args_type = "x: Float64Array, backend?: number | undefined | null",
+    ts_return_type = "Promise<Summary>"
+)]
+pub fn min_max_async(
+    env: Env,
+    x: Unknown<'_>,
+    backend: Option<u32>,
+) -> Result<AsyncTask<KernelTask>> {
+    task(env, x, Op::MinMax, 0.0, backend)
 }
 
 /// Variance on the libuv pool; resolves to a Summary whose `variance`, `stddev` and `count` are set.
-#[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "x: Float64Array, ddof: number, backend?: number | undefined | null",
+    ts_return_type = "Promise<Summary>"
+)]
 pub fn variance_async(
-    x: Float64Array,
+    env: Env,
+    x: Unknown<'_>,
     ddof: f64,
     backend: Option<u32>,
 ) -> Result<AsyncTask<KernelTask>> {
-    task(x, Op::Variance, ddof, backend)
+    task(env, x, Op::Variance, ddof, backend)
 }
 
 /// Full summary on the libuv pool.
-#[napi(catch_unwind, ts_return_type = "Promise<Summary>")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "x: Float64Array, ddof: number, backend?: number | undefined | null",
+    ts_return_type = "Promise<Summary>"
+)]
 pub fn summarize_async(
-    x: Float64Array,
+    env: Env,
+    x: Unknown<'_>,
     ddof: f64,
     backend: Option<u32>,
 ) -> Result<AsyncTask<KernelTask>> {
-    task(x, Op::Summary, ddof, backend)
+    task(env, x, Op::Summary, ddof, backend)
 }
 
 /// Test-only: panics inside Rust, to prove the panic becomes a JS Error and the process goes on.

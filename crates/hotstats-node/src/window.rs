@@ -121,12 +121,12 @@ impl NativeSlidingWindow {
             .collect()
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn late(&self) -> f64 {
         self.inner.late() as f64
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn watermark(&self) -> f64 {
         self.inner.watermark()
     }

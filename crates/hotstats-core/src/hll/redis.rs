@@ -19,12 +19,12 @@
 //! ```
 //!
 //! Bytes from outside are untrusted: every opcode is bounds-checked before it is applied, the
-//! total must be exactly 16384 registers, and any violation is an error, never a panic or an
-//! out-of-bounds access.
+//! total must be exactly 16384 registers, every dense register is at most 51 (sparse VAL runs
+//! cannot exceed 32), and any violation is an error, never a panic or an out-of-bounds access.
 
 use core::fmt;
 
-use super::REGISTERS;
+use super::{MAX_VALUE, REGISTERS};
 
 /// Header size in bytes.
 pub const HEADER: usize = 16;
@@ -48,6 +48,12 @@ pub enum FormatError {
     SparseOverrun(usize),
     /// The sparse runs cover this many registers instead of 16384.
     SparseCoverage(usize),
+    /// A dense register holds a value no hash can produce (above [`MAX_VALUE`] = 51: 1 + the
+    /// 50 hash bits left after the index), though its 6 bits could hold up to 63.
+    RegisterValue {
+        index: usize,
+        value: u8,
+    },
 }
 
 impl fmt::Display for FormatError {
@@ -67,6 +73,10 @@ impl fmt::Display for FormatError {
             FormatError::SparseCoverage(n) => {
                 write!(f, "sparse runs cover {n} registers, not {REGISTERS}")
             }
+            FormatError::RegisterValue { index, value } => write!(
+                f,
+                "dense register {index} is {value}, above the largest possible value {MAX_VALUE}"
+            ),
         }
     }
 }
@@ -131,7 +141,13 @@ pub fn from_redis(bytes: &[u8]) -> Result<Box<[u8; REGISTERS]>, FormatError> {
                 return Err(FormatError::DenseSize(bytes.len()));
             }
             for (i, r) in regs.iter_mut().enumerate() {
-                *r = dense_get(body, i);
+                let value = dense_get(body, i);
+                // 6 bits hold up to 63; only 0..=51 can come from a hash. Refused here, so every
+                // decoded HLL counts (the estimator's histogram has room for 0..=51 only).
+                if value > MAX_VALUE {
+                    return Err(FormatError::RegisterValue { index: i, value });
+                }
+                *r = value;
             }
         }
         ENC_SPARSE => {
@@ -185,6 +201,25 @@ mod tests {
         let bytes = to_redis_dense(&regs);
         assert_eq!(bytes.len(), DENSE_SIZE);
         assert_eq!(*from_redis(&bytes).unwrap(), regs);
+    }
+
+    /// Issue 19: a dense register above 51 was accepted, and then `count` failed natively while
+    /// the JS backend returned a number. Both decoders refuse it now; 51 itself decodes.
+    #[test]
+    fn dense_registers_above_51_are_refused() {
+        let mut regs = [0u8; REGISTERS];
+        regs[0] = MAX_VALUE;
+        regs[REGISTERS - 1] = MAX_VALUE;
+        let ok = to_redis_dense(&regs);
+        assert_eq!(*from_redis(&ok).unwrap(), regs);
+        for (index, value) in [(0usize, 52u8), (7, 63), (REGISTERS - 1, 52), (9000, 60)] {
+            let mut bytes = ok.clone();
+            dense_set(&mut bytes[HEADER..], index, value);
+            assert_eq!(
+                from_redis(&bytes),
+                Err(FormatError::RegisterValue { index, value })
+            );
+        }
     }
 
     #[test]

@@ -75,12 +75,12 @@ pub fn fit_distribution(x: &[f64], candidates: &[Candidate]) -> Result<Vec<Fit>,
                     ));
                 }
                 let sigma = var.sqrt();
-                let sum_logs = crate::kernels::detected().sum(&logs);
+                let sum_logs = crate::kernels::selected().sum(&logs);
                 let ll = -sum_logs - n * (HALF_LN_2PI + sigma.ln()) - n / 2.0;
                 (vec![("mu", mu), ("sigma", sigma)], ll, 2.0)
             }
             Candidate::Exponential if positive => {
-                let mean = crate::kernels::detected().sum(x) / n;
+                let mean = crate::kernels::selected().sum(x) / n;
                 let rate = 1.0 / mean;
                 (vec![("rate", rate)], n * rate.ln() - n, 1.0)
             }

@@ -120,7 +120,7 @@ pub(crate) fn check_two_proportions(
 /// from subtracting large squares).
 pub(crate) fn mean_variance(xs: &[f64]) -> (f64, f64) {
     let n = xs.len() as f64;
-    let mean = crate::kernels::detected().sum(xs) / n;
+    let mean = crate::kernels::selected().sum(xs) / n;
     let (mut s, mut c) = (0.0f64, 0.0f64);
     for &x in xs {
         let d = (x - mean) * (x - mean);

@@ -44,6 +44,8 @@ pub enum BackendError {
     Unknown(String),
     /// The backend exists but this CPU or build cannot run it.
     Unsupported { backend: Backend, reason: String },
+    /// [`select`] was already called (or [`selected`] used) with another backend.
+    AlreadySelected { selected: Backend, wanted: Backend },
 }
 
 impl fmt::Display for BackendError {
@@ -56,6 +58,12 @@ impl fmt::Display for BackendError {
             BackendError::Unsupported { backend, reason } => {
                 write!(f, "backend {:?} cannot run here: {reason}", backend.name())
             }
+            BackendError::AlreadySelected { selected, wanted } => write!(
+                f,
+                "backend {:?} was already chosen for this process; cannot switch to {:?}",
+                selected.name(),
+                wanted.name()
+            ),
         }
     }
 }
@@ -148,6 +156,7 @@ impl Backend {
                 dev_lanes: scalar::dev_lanes,
                 min_max: scalar::min_max,
                 bucket_indices: scalar::bucket_indices,
+                quantile_indices: quantile_indices_scalar,
             },
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => Kernels {
@@ -157,6 +166,7 @@ impl Backend {
                 dev_lanes: avx2_entry::dev_lanes,
                 min_max: avx2_entry::min_max,
                 bucket_indices: avx2_entry::bucket_indices,
+                quantile_indices: avx2_entry::quantile_indices,
             },
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => Kernels {
@@ -167,6 +177,7 @@ impl Backend {
                 min_max: neon_entry::min_max,
                 // NEON is the aarch64 baseline: the scalar build already vectorizes it.
                 bucket_indices: scalar::bucket_indices,
+                quantile_indices: neon_entry::quantile_indices,
             },
             #[allow(unreachable_patterns)]
             _ => unreachable!("check() rejected backends this build lacks"),
@@ -174,15 +185,33 @@ impl Backend {
     }
 }
 
-/// The kernels of [`Backend::detect`], chosen once per process (for code inside this crate that
-/// needs a kernel; every backend gives the same bits, so which one runs never shows).
-pub fn detected() -> &'static Kernels {
-    static DETECTED: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
-    DETECTED.get_or_init(|| {
+/// The process-wide kernels, chosen once: by [`select`] (the bindings call it for
+/// `HOTSTATS_BACKEND`), else [`Backend::detect`] on first use. Every kernel inside this crate
+/// (sketch bucket indices, window and metrics summaries, inference sums) goes through this
+/// table, so a forced backend is the only one that runs.
+static SELECTED: std::sync::OnceLock<Kernels> = std::sync::OnceLock::new();
+
+/// The process-wide kernels (see [`select`]); [`Backend::detect`]'s if none was chosen yet.
+pub fn selected() -> &'static Kernels {
+    SELECTED.get_or_init(|| {
         Backend::detect()
             .kernels()
             .expect("the detected backend runs here")
     })
+}
+
+/// Chooses the process-wide backend once. Choosing the one already chosen is fine; another
+/// one, or one this CPU cannot run, is an error (and nothing changes).
+pub fn select(backend: Backend) -> Result<&'static Kernels, BackendError> {
+    let wanted = backend.kernels()?;
+    let got = SELECTED.get_or_init(|| wanted);
+    if got.backend() != backend {
+        return Err(BackendError::AlreadySelected {
+            selected: got.backend(),
+            wanted: backend,
+        });
+    }
+    Ok(got)
 }
 
 /// The CPU features hotstats looks at, as detected at run time (for `cpuFeatures()`).
@@ -240,6 +269,11 @@ mod avx2_entry {
         // SAFETY: as above.
         unsafe { avx2::bucket_indices(bounds, xs, out) }
     }
+    pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+        assert!(out.len() >= xs.len(), "out is shorter than xs");
+        // SAFETY: as above; `out` holds xs.len() indices (asserted).
+        unsafe { crate::quantile::mapping::index_many_avx2(multiplier, xs, floor, out) }
+    }
 }
 
 #[cfg(target_arch = "aarch64")]
@@ -261,6 +295,16 @@ mod neon_entry {
         // SAFETY: as above.
         unsafe { neon::min_max(x) }
     }
+    pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+        assert!(out.len() >= xs.len(), "out is shorter than xs");
+        // SAFETY: as above; `out` holds xs.len() indices (asserted).
+        unsafe { crate::quantile::mapping::index_many_neon(multiplier, xs, floor, out) }
+    }
+}
+
+/// The portable QuantileSketch bucket indices (the reference the SIMD versions match).
+fn quantile_indices_scalar(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+    crate::quantile::mapping::index_many_scalar(multiplier, xs, floor, out)
 }
 
 /// Everything `summarize` returns.
@@ -284,6 +328,7 @@ pub struct Kernels {
     dev_lanes: fn(&[f64], f64) -> (Lanes, Lanes),
     min_max: fn(&[f64]) -> MinMax,
     bucket_indices: fn(&[f64], &[f64], &mut [u32]),
+    quantile_indices: fn(f64, &[f64], f64, &mut [i32]),
 }
 
 impl fmt::Debug for Kernels {
@@ -369,6 +414,13 @@ impl Kernels {
     /// Panics if `out` is shorter than `xs`.
     pub fn bucket_indices(&self, bounds: &[f64], xs: &[f64], out: &mut [u32]) {
         (self.bucket_indices)(bounds, xs, out)
+    }
+
+    /// `out[k]` = the QuantileSketch bucket of `max(|xs[k]|, floor)` under the mapping with this
+    /// `multiplier` (see [`crate::quantile::mapping`]): the same bits on every backend.
+    /// `xs` finite, `floor` >= the mapping's `min_indexable`. Panics if `out` is shorter than `xs`.
+    pub fn quantile_indices(&self, multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+        (self.quantile_indices)(multiplier, xs, floor, out)
     }
 
     /// Variance with `ddof` delta degrees of freedom (1: sample, 0: population), computed with

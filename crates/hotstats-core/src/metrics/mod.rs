@@ -384,7 +384,7 @@ impl Store {
             ));
         }
         // The min/max kernel is the finiteness check (NaN or an infinity shows in the extremes).
-        let k = crate::kernels::detected();
+        let k = crate::kernels::selected();
         let extremes = k.min_max(values);
         let all_finite = extremes.min.is_finite() && extremes.max.is_finite();
         if !values.is_empty() && !all_finite {

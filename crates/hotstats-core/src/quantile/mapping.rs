@@ -10,6 +10,16 @@
 //! `ln(1 + y)` is a fixed atanh series and the inverse cubic a fixed number of Newton steps, in
 //! the same order as the TypeScript port (`lib/js/quantile.ts`).
 
+use crate::kernels::Kernels;
+
+/// The smallest relative accuracy accepted. Below it the indices of the largest doubles
+/// (|index| ≈ 1024 × 0.35 / α) would leave i32 — and so would the difference of two indices in
+/// one store, which the store's window arithmetic needs — so a sketch would answer wrongly; at
+/// 1e-6 every finite double is indexable with |index| < 3.6e8 < 2^30 (checked by a test).
+/// Nothing useful is lost: at α = 1e-6 the default 2048 bins span values within 0.4% of each
+/// other before collapsing.
+pub const MIN_RELATIVE_ACCURACY: f64 = 1e-6;
+
 const A: f64 = 6.0 / 35.0;
 const B: f64 = -3.0 / 5.0;
 const C: f64 = 10.0 / 7.0;
@@ -50,9 +60,10 @@ pub struct Mapping {
 }
 
 impl Mapping {
-    /// `relative_accuracy` must be in (0, 1) (checked by the caller).
+    /// `relative_accuracy` must be in [[`MIN_RELATIVE_ACCURACY`], 1) (checked by the caller).
     pub fn new(relative_accuracy: f64) -> Mapping {
         let a = relative_accuracy;
+        debug_assert!((MIN_RELATIVE_ACCURACY..1.0).contains(&a));
         let multiplier = 7.0 / (10.0 * ln_1p(2.0 * a / (1.0 - a)));
         // Keep clear of subnormals: their exponent bits do not give log2.
         let min_indexable = f64::MIN_POSITIVE * (1.0 + a) / (1.0 - a);
@@ -69,33 +80,14 @@ impl Mapping {
         index_scalar(self.multiplier, v)
     }
 
-    /// `out[k] = index(max(|xs[k]|, floor))` for every `k` (`out` at least as long as `xs`;
-    /// `floor >= min_indexable`). The bulk path of `QuantileSketch::add_all`: the AVX2 and NEON
-    /// versions do the same IEEE operations in the same order, so every backend gives the same
-    /// indices as [`Mapping::index`].
-    pub fn index_many(&self, xs: &[f64], floor: f64, out: &mut [i32]) {
-        let out = &mut out[..xs.len()];
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2 (checked above).
-            unsafe { index_many_avx2(self.multiplier, xs, floor, out) };
-            return;
-        }
-        #[cfg(target_arch = "aarch64")]
-        {
-            // SAFETY: NEON is part of the aarch64 baseline.
-            unsafe { index_many_neon(self.multiplier, xs, floor, out) };
-            return;
-        }
-        #[allow(unreachable_code)]
-        self.index_many_scalar(xs, floor, out)
-    }
-
-    /// The portable form of [`Mapping::index_many`] (also the reference in tests).
-    pub fn index_many_scalar(&self, xs: &[f64], floor: f64, out: &mut [i32]) {
-        for (slot, &v) in out.iter_mut().zip(xs) {
-            *slot = self.index(v.abs().max(floor));
-        }
+    /// `out[k] = index(max(|xs[k]|, floor))` for every `k` (`xs` finite, `out` at least as long
+    /// as `xs`, `floor >= min_indexable`), with the kernels `k` (the process's selected backend,
+    /// in the sketch: see [`crate::kernels::selected`]). The bulk path of
+    /// `QuantileSketch::add_all`: the AVX2 and NEON versions do the same IEEE operations in the
+    /// same order as [`index_many_scalar`], so every backend gives the same indices as
+    /// [`Mapping::index`].
+    pub fn index_many(&self, k: &Kernels, xs: &[f64], floor: f64, out: &mut [i32]) {
+        k.quantile_indices(self.multiplier, xs, floor, out);
     }
 
     /// Representative value of bucket `i` (its lower bound times 1 + accuracy).
@@ -134,7 +126,8 @@ fn approx_log2(x: f64) -> f64 {
 fn index_scalar(multiplier: f64, v: f64) -> i32 {
     let y = approx_log2(v) * multiplier;
     // floor without a libm call (x86_64's baseline has no roundsd): truncate, then step down
-    // for negative non-integers. |y| < 2^31 for every normal v and accuracy >= 1e-6.
+    // for negative non-integers. |y| < 2^30 for every normal v and accuracy >=
+    // MIN_RELATIVE_ACCURACY.
     let t = y as i32;
     if (t as f64) > y {
         t - 1
@@ -149,10 +142,24 @@ const ONE_BITS: u64 = 0x3ff0_0000_0000_0000;
 /// the integer to a double exactly (AVX2 has no 64-bit integer to double conversion).
 const TWO_52_BITS: u64 = 0x4330_0000_0000_0000;
 
+/// The portable [`Mapping::index_many`] (the scalar backend's, and the reference the SIMD
+/// versions match). Panics if `out` is shorter than `xs`.
+pub fn index_many_scalar(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+    let out = &mut out[..xs.len()];
+    for (slot, &v) in out.iter_mut().zip(xs) {
+        *slot = index_scalar(multiplier, v.abs().max(floor));
+    }
+}
+
+/// [`index_many_scalar`] with AVX2, four values at a time.
+///
+/// # Safety
+/// The CPU must have AVX2, and `out.len() >= xs.len()` (the stores write `xs.len()` indices).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn index_many_avx2(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+pub(crate) unsafe fn index_many_avx2(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
     use std::arch::x86_64::*;
+    debug_assert!(out.len() >= xs.len());
     let n4 = xs.len() / 4 * 4;
     let abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(i64::MAX));
     let floor_v = _mm256_set1_pd(floor);
@@ -166,6 +173,7 @@ unsafe fn index_many_avx2(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i3
     let m = _mm256_set1_pd(multiplier);
     let mut k = 0;
     while k < n4 {
+        // SAFETY: k + 4 <= n4 <= xs.len(): the load reads inside xs.
         let v = _mm256_loadu_pd(xs.as_ptr().add(k));
         // max(|v|, floor): both operands are finite and non-NaN, so maxpd is IEEE max.
         let x = _mm256_max_pd(_mm256_and_pd(v, abs_mask), floor_v);
@@ -182,6 +190,7 @@ unsafe fn index_many_avx2(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i3
         let p = _mm256_add_pd(_mm256_mul_pd(p, s), e);
         let y = _mm256_floor_pd(_mm256_mul_pd(p, m));
         let i = _mm256_cvttpd_epi32(y);
+        // SAFETY: k + 4 <= xs.len() <= out.len() (the caller's guarantee): four i32 fit.
         _mm_storeu_si128(out.as_mut_ptr().add(k) as *mut __m128i, i);
         k += 4;
     }
@@ -190,9 +199,14 @@ unsafe fn index_many_avx2(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i3
     }
 }
 
+/// [`index_many_scalar`] with NEON, two values at a time.
+///
+/// # Safety
+/// `out.len() >= xs.len()` (NEON itself is part of the aarch64 baseline).
 #[cfg(target_arch = "aarch64")]
-unsafe fn index_many_neon(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+pub(crate) unsafe fn index_many_neon(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
     use std::arch::aarch64::*;
+    debug_assert!(out.len() >= xs.len());
     let n2 = xs.len() / 2 * 2;
     let floor_v = vdupq_n_f64(floor);
     let sig_mask = vdupq_n_u64(SIGNIFICAND_MASK);
@@ -205,6 +219,7 @@ unsafe fn index_many_neon(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i3
     let m = vdupq_n_f64(multiplier);
     let mut k = 0;
     while k < n2 {
+        // SAFETY: k + 2 <= n2 <= xs.len(): the load reads inside xs.
         let v = vld1q_f64(xs.as_ptr().add(k));
         let x = vmaxq_f64(vabsq_f64(v), floor_v);
         let bits = vreinterpretq_u64_f64(x);
@@ -220,6 +235,7 @@ unsafe fn index_many_neon(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i3
         let p = vaddq_f64(vmulq_f64(p, s), e);
         let y = vrndmq_f64(vmulq_f64(p, m));
         let i = vcvtq_s64_f64(y);
+        // SAFETY: k + 1 < xs.len() <= out.len() (the caller's guarantee).
         *out.get_unchecked_mut(k) = vgetq_lane_s64::<0>(i) as i32;
         *out.get_unchecked_mut(k + 1) = vgetq_lane_s64::<1>(i) as i32;
         k += 2;
@@ -242,6 +258,32 @@ mod tests {
                 (got - want).abs() <= 4.0 * f64::EPSILON * want,
                 "{y}: {got} vs {want}"
             );
+        }
+    }
+
+    /// At the smallest accepted accuracy every finite magnitude from `min_indexable` up to
+    /// f64::MAX has an index below 2^30 in magnitude, so indices and their differences (the
+    /// store's window arithmetic) stay in i32, and the representative of the extreme buckets
+    /// is still within α.
+    #[test]
+    fn every_finite_double_is_indexable_at_the_smallest_accuracy() {
+        for a in [MIN_RELATIVE_ACCURACY, 1e-5, 0.01, 0.5, 0.999_999] {
+            let m = Mapping::new(a);
+            let mut scalar = [0i32; 4];
+            let xs = [m.min_indexable, f64::MAX, 1.0, f64::MIN_POSITIVE * 3.0];
+            index_many_scalar(m.multiplier, &xs, m.min_indexable, &mut scalar);
+            let (lo, hi) = (m.index(m.min_indexable), m.index(f64::MAX));
+            let floored = xs[3].max(m.min_indexable);
+            assert_eq!(scalar, [lo, hi, m.index(1.0), m.index(floored)]);
+            assert!(lo > -(1 << 30) && hi < (1 << 30), "a={a}: [{lo}, {hi}]");
+            assert!((hi as i64 - lo as i64) < i32::MAX as i64);
+            for x in [m.min_indexable, f64::MAX, 1e300, 1e-300] {
+                let r = m.value(m.index(x));
+                assert!(
+                    (r - x).abs() <= a * x * (1.0 + 1e-9),
+                    "a={a} x={x:e} rep={r:e}"
+                );
+            }
         }
     }
 

@@ -1,8 +1,9 @@
 //! QuantileSketch: DDSketch-style quantiles with a relative-error guarantee.
 //!
-//! Every quantile returned is within `relative_accuracy` (α, default 0.01) of the true value at
-//! that rank (the element at 0-based position floor(q · (count - 1)) of the sorted input), as long
-//! as the buckets involved were not collapsed. Memory is bounded by `max_bins` buckets per sign
+//! Every quantile returned is within `relative_accuracy` (α in [1e-6, 1), default 0.01: see
+//! [`MIN_RELATIVE_ACCURACY`] for the lower bound) of the true value at that rank (the element
+//! at 0-based position floor(q · (count - 1)) of the sorted input), as long as the buckets
+//! involved were not collapsed. Memory is bounded by `max_bins` buckets per sign
 //! (default 2048); when a store needs more, its lowest-magnitude buckets collapse (see
 //! [`store`]), so only the smallest magnitudes lose accuracy: with α = 0.01 and 2048 bins, one
 //! store spans magnitudes over a ratio of about 6e17 before anything collapses.
@@ -14,9 +15,9 @@
 //! count f64 | sum f64 | min f64 | max f64 | zero_count f64 |
 //! positive store: offset i32, len u32, len × f64 counts | negative store: the same
 //! ```
-//! Decoding checks every field (alpha in (0, 1), max_bins >= 1, len <= max_bins, counts finite
-//! and >= 0, count = zero_count + both totals up to rounding, offsets that keep indices in i32,
-//! no trailing bytes) and returns an error otherwise.
+//! Decoding checks every field (alpha in [1e-6, 1) as `new` requires, max_bins >= 1,
+//! len <= max_bins, counts finite and >= 0, count = zero_count + both totals up to rounding,
+//! offsets that keep indices in i32, no trailing bytes) and returns an error otherwise.
 
 pub mod mapping;
 pub mod store;
@@ -25,6 +26,7 @@ use core::fmt;
 
 use crate::kernels::{self, js_max, js_min, MinMax};
 use mapping::Mapping;
+pub use mapping::MIN_RELATIVE_ACCURACY;
 use store::Store;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -55,7 +57,10 @@ pub enum SketchError {
 impl fmt::Display for SketchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SketchError::Accuracy(a) => write!(f, "relativeAccuracy must be in (0, 1), got {a}"),
+            SketchError::Accuracy(a) => write!(
+                f,
+                "relativeAccuracy must be in [{MIN_RELATIVE_ACCURACY:e}, 1), got {a}"
+            ),
             SketchError::MaxBins(m) => {
                 write!(f, "maxBins must be an integer in [1, 2^24], got {m}")
             }
@@ -78,9 +83,17 @@ pub const SUM_RUN: usize = 1024;
 
 pub const MAX_BINS_LIMIT: u64 = 1 << 24;
 
+/// Whether `a` is an accepted relative accuracy: in [[`MIN_RELATIVE_ACCURACY`], 1), so that
+/// every finite double has a bucket (NaN is not).
+pub fn relative_accuracy_ok(a: f64) -> bool {
+    (MIN_RELATIVE_ACCURACY..1.0).contains(&a)
+}
+
 impl QuantileSketch {
+    /// A sketch of relative accuracy α in [[`MIN_RELATIVE_ACCURACY`], 1) and at most `max_bins`
+    /// buckets per sign; anything else is an error.
     pub fn new(relative_accuracy: f64, max_bins: u64) -> Result<QuantileSketch, SketchError> {
-        if !(relative_accuracy > 0.0 && relative_accuracy < 1.0) {
+        if !relative_accuracy_ok(relative_accuracy) {
             return Err(SketchError::Accuracy(relative_accuracy));
         }
         if !(1..=MAX_BINS_LIMIT).contains(&max_bins) {
@@ -124,7 +137,7 @@ impl QuantileSketch {
         }
         // The min/max kernel doubles as the check: NaN anywhere makes both NaN, an infinity
         // shows as the min or the max. Only then look for the culprit.
-        let k = kernels::detected();
+        let k = kernels::selected();
         let extremes = k.min_max(xs);
         if !(extremes.min.is_finite() && extremes.max.is_finite()) {
             let i = xs.iter().position(|v| !v.is_finite()).unwrap_or(0);
@@ -149,11 +162,12 @@ impl QuantileSketch {
         debug_assert!(run.iter().all(|v| v.is_finite()));
         const CHUNK: usize = 256;
         let mut idx = [0i32; CHUNK];
+        let k = kernels::selected();
         let floor = self.mapping.min_indexable;
         let floor_idx = self.mapping.index(floor);
         for chunk in run.chunks(CHUNK) {
             // Magnitudes below min_indexable are counted as zero below; they get any index.
-            self.mapping.index_many(chunk, floor, &mut idx);
+            self.mapping.index_many(k, chunk, floor, &mut idx);
             let idx = &idx[..chunk.len()];
             // Fast path: no value on the other side of zero, and the buckets of the rest fit the
             // store's window once widened. Widening first ends in the same window and counts as
@@ -581,6 +595,78 @@ mod tests {
             assert_eq!(bulk.count, one.count);
             assert_eq!((bulk.min, bulk.max), (one.min, one.max));
         }
+    }
+
+    /// Issue 19: at α = 1e-8 the index of 1e300 left i32 and the sketch answered p75 ≈ 2.95e18
+    /// for [1e300, 1e-300, 5, 1e200, 3e250]. Accuracies below MIN_RELATIVE_ACCURACY are refused
+    /// (constructor and decoder); at the bound the answer is right.
+    #[test]
+    fn accuracy_below_the_indexable_bound_is_refused() {
+        for a in [1e-8, 9.99e-7, 0.0, -0.01, 1.0, f64::NAN] {
+            match QuantileSketch::new(a, 2048) {
+                Err(SketchError::Accuracy(got)) => assert_eq!(got.to_bits(), a.to_bits()),
+                other => panic!("{a}: {other:?}"),
+            }
+            let mut bytes = QuantileSketch::new(0.01, 16).unwrap().serialize();
+            bytes[8..16].copy_from_slice(&a.to_le_bytes());
+            assert!(QuantileSketch::deserialize(&bytes).is_err(), "{a}");
+        }
+        assert!(SketchError::Accuracy(1e-8)
+            .to_string()
+            .contains("[1e-6, 1)"));
+        // At the bound, the extremes of the double range each get their own bucket within α
+        // (one value per store: nothing collapses), in bulk and one by one alike.
+        let m = QuantileSketch::new(MIN_RELATIVE_ACCURACY, 2048)
+            .unwrap()
+            .mapping;
+        for x in [
+            f64::MAX,
+            1e300,
+            3e250,
+            5.0,
+            1e-300,
+            m.min_indexable * 1.5,
+            -f64::MAX,
+            -1e-300,
+        ] {
+            let mut bulk = QuantileSketch::new(MIN_RELATIVE_ACCURACY, 2048).unwrap();
+            bulk.add_all(&[x; 300]).unwrap();
+            let mut one = QuantileSketch::new(MIN_RELATIVE_ACCURACY, 2048).unwrap();
+            one.add(x, 300.0).unwrap();
+            assert_eq!(
+                (&bulk.positive, &bulk.negative),
+                (&one.positive, &one.negative)
+            );
+            let rep = m.value(m.index(x.abs())).copysign(x);
+            assert!(
+                (rep - x).abs() <= MIN_RELATIVE_ACCURACY * x.abs() * (1.0 + 1e-9),
+                "{x:e}: bucket representative {rep:e}"
+            );
+            assert_eq!(
+                bulk.quantile(0.5).unwrap(),
+                x,
+                "clamped to the exact min = max"
+            );
+            if bulk.sum.is_finite() {
+                assert_eq!(
+                    QuantileSketch::deserialize(&bulk.serialize()).unwrap(),
+                    bulk
+                );
+            }
+        }
+        // The issue's input: bulk and one-by-one agree (the wide range collapses, as documented).
+        let xs = [1e300, 1e-300, 5.0, 1e200, 3e250];
+        let mut bulk = QuantileSketch::new(MIN_RELATIVE_ACCURACY, 2048).unwrap();
+        bulk.add_all(&xs).unwrap();
+        let mut one = QuantileSketch::new(MIN_RELATIVE_ACCURACY, 2048).unwrap();
+        for v in xs {
+            one.add(v, 1.0).unwrap();
+        }
+        assert_eq!(bulk.positive, one.positive);
+        assert!(
+            bulk.positive.offset > 0,
+            "indices near 1e300 stay positive (no wrap)"
+        );
     }
 
     #[test]

@@ -80,11 +80,10 @@ impl WindowOptions {
                 self.buckets
             )));
         }
-        if !(self.relative_accuracy > 0.0 && self.relative_accuracy < 1.0) {
-            return Err(WindowError(format!(
-                "relativeAccuracy must be in (0, 1), got {}",
-                self.relative_accuracy
-            )));
+        if !crate::quantile::relative_accuracy_ok(self.relative_accuracy) {
+            return Err(WindowError(
+                crate::quantile::SketchError::Accuracy(self.relative_accuracy).to_string(),
+            ));
         }
         if !(self.allowed_lateness_ms >= 0.0) {
             return Err(WindowError(format!(
@@ -418,7 +417,7 @@ impl SlidingWindow {
         values: &[f64],
         patterns: &[i32],
     ) -> bool {
-        let k = kernels::detected();
+        let k = kernels::selected();
         let Some(slot) = self.bucket(id, t, values.len() as u64) else {
             return false;
         };

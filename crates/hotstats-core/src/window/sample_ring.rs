@@ -1,6 +1,6 @@
 //! The most recent N values in a ring, summarized with the kernels on demand.
 
-use crate::kernels::{detected, Summary};
+use crate::kernels::{selected, Summary};
 
 pub struct SampleRing {
     values: Vec<f64>,
@@ -78,7 +78,7 @@ impl SampleRing {
     /// bit-reproducible kernels (the order does not matter to them beyond the lane split, so
     /// the summary is taken over the values oldest first).
     pub fn summarize(&self, ddof: f64) -> Summary {
-        detected().summarize(&self.values(), ddof)
+        selected().summarize(&self.values(), ddof)
     }
 }
 
