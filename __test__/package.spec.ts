@@ -1,7 +1,7 @@
 // How users meet the library: pack the main package and the linux-x64-gnu package with
-// `npm pack`, install both tarballs into a fresh project without network, and import hotstats
+// `npm pack`, install both tarballs into a fresh project (hotstats from the local tarballs only), and import hotstats
 // from ESM and from CommonJS there, computing on the native backend.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,16 +14,18 @@ const root = join(__dirname, '..')
 const here = platformName() === 'linux-x64-gnu' && existsSync(join(root, 'hotstats.linux-x64-gnu.node'))
 const packTest = here ? test.serial : test.skip
 
-packTest('npm pack + offline install: ESM and CJS consumers compute on the native backend', (t) => {
+packTest('npm pack + install: ESM and CJS consumers compute on the native backend; the hotstats command serves its dashboard', (t) => {
   const { main, platform } = JSON.parse(execFileSync(process.execPath, [join(root, 'scripts/pack.mjs')], { encoding: 'utf8' }).trim().split('\n').pop()!)
   const dir = mkdtempSync(join(tmpdir(), 'hotstats-consumer-'))
   try {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }))
-    const env = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
+    const env = { ...process.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' }
     delete env.HOTSTATS_BACKEND
-    // --offline: nothing may come from the network; --omit=optional: the other platforms'
-    // packages (listed as optionalDependencies, as napi prepublish does) are not needed here.
-    execFileSync('npm', ['install', '--offline', '--omit=optional', '--no-audit', '--no-fund', main, platform], { cwd: dir, env, stdio: 'pipe' })
+    // hotstats itself comes from the two local tarballs; its runtime dependencies (js-yaml,
+    // uplot, ioredis: the server's) from npm's cache, or the registry when the cache lacks their
+    // metadata. --omit=optional: the other platforms' packages (listed as optionalDependencies,
+    // as napi prepublish does) are not needed here.
+    execFileSync('npm', ['install', '--prefer-offline', '--omit=optional', '--no-audit', '--no-fund', main, platform], { cwd: dir, env, stdio: 'pipe' })
     const installed = JSON.parse(readFileSync(join(dir, 'node_modules/hotstats/package.json'), 'utf8'))
     t.truthy(installed.optionalDependencies['hotstats-linux-x64-gnu'])
     t.true(existsSync(join(dir, 'node_modules/hotstats/dist/index.d.ts')), 'type declarations ship')
@@ -52,6 +54,26 @@ packTest('npm pack + offline install: ESM and CJS consumers compute on the nativ
       t.not(out.backend, 'js', `${script} runs native`)
       t.is(out.from, 'hotstats-linux-x64-gnu', `${script} loads the platform package`)
     }
+    // The `hotstats` command ships and runs: --help, then a server that serves its dashboard.
+    const help = execFileSync(join(dir, 'node_modules/.bin/hotstats'), ['--help'], { cwd: dir, env, encoding: 'utf8' })
+    t.regex(help, /usage: hotstats serve/)
+    const srv = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const { spawn } = require('node:child_process');
+         const p = spawn(${JSON.stringify(join(dir, 'node_modules/.bin/hotstats'))}, ['serve', '--http-port', '0', '--statsd-port', '0', '--quiet']);
+         p.stdout.once('data', async (d) => {
+           const port = /http=[^:]+:(\\d+)/.exec(String(d))[1];
+           const page = await fetch('http://127.0.0.1:' + port + '/');
+           const plot = await fetch('http://127.0.0.1:' + port + '/assets/uplot/uPlot.iife.min.js');
+           console.log(JSON.stringify({ page: page.status, html: (await page.text()).includes('app.js'), plot: plot.status }));
+           p.kill('SIGTERM');
+         });`,
+      ],
+      { cwd: dir, env, encoding: 'utf8', timeout: 60_000 },
+    )
+    t.deepEqual(JSON.parse(srv.stdout.trim()), { page: 200, html: true, plot: 200 }, srv.stderr)
     // The same install forced onto the JS backend still works.
     const js = JSON.parse(execFileSync(process.execPath, ['cjs.cjs'], { cwd: dir, env: { ...env, HOTSTATS_BACKEND: 'js' }, encoding: 'utf8' }))
     t.is(js.backend, 'js')

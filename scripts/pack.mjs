@@ -23,7 +23,7 @@ function pack(dir) {
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const stage = join(out, 'stage-main')
 mkdirSync(stage, { recursive: true })
-for (const f of ['dist', 'README.md', 'CHANGELOG.md']) {
+for (const f of ['dist', 'bin', 'server/dashboard', 'docs', 'README.md', 'CHANGELOG.md', 'LICENSE']) {
   if (existsSync(join(root, f))) cpSync(join(root, f), join(stage, f), { recursive: true })
 }
 const targets = ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'darwin-x64', 'darwin-arm64', 'win32-x64-msvc']
