@@ -199,13 +199,16 @@ test('HTTP ingest: JSON, NDJSON and StatsD text; 202 with accepted/rejected/erro
 })
 
 test('type collisions are refused at ingest and counted; /metrics never fails; limits and TTL', async (t) => {
-  const s = await serve(['--max-series-per-metric', '3', '--series-ttl', '2'])
+  const s = await serve(['--max-series-per-metric', '3', '--series-ttl', '2', '--max-packet-bytes', '200'])
   t.teardown(() => s.stop('SIGKILL'))
   await sendUdp(s.statsdPort, ['clash.x:1|c', 'clash.x:2|g', 'clash-x:5|g', 'lim:1|c|#i:1\nlim:1|c|#i:2\nlim:1|c|#i:3\nlim:1|c|#i:4\nlim:1|c|#i:5'])
   await s.settle(8)
   const srv = (await s.get('/api/v1/server')).body
   t.is(srv.losses.type_collision, 2)
   t.is(srv.losses.series_limit, 2)
+  await sendUdp(s.statsdPort, [`big:1|c\n${'x'.repeat(300)}:1|c`])
+  await sleep(200)
+  t.is((await s.get('/api/v1/server')).body.losses.packet_too_large, 1)
   const m = await s.get('/metrics')
   t.is(m.status, 200)
   t.regex(m.text, /^hotstats_server_series_refused_total\{metric="lim"\} 2$/m)

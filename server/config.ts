@@ -34,7 +34,7 @@ export const SETTINGS: Setting[] = [
   { flag: 'series-ttl', kind: 'number', def: 3600, help: 'seconds an idle series is kept (0: forever); then it leaves /metrics and memory' },
   { flag: 'max-tags', kind: 'int', def: 32, help: 'most tags per line; more is a parse error' },
   { flag: 'max-line-bytes', kind: 'int', def: 4096, help: 'longest StatsD line' },
-  { flag: 'max-packet-bytes', kind: 'int', def: 65535, help: 'largest UDP datagram read (larger ones are truncated by the kernel and counted as bad lines)' },
+  { flag: 'max-packet-bytes', kind: 'int', def: 65535, help: 'largest UDP datagram accepted; larger ones are dropped whole and counted (packet_too_large)' },
   { flag: 'max-body-bytes', kind: 'int', def: 10 * 1024 * 1024, help: 'largest HTTP ingest body; 413 past it' },
   { flag: 'max-in-flight', kind: 'int', def: 2_000_000, help: 'events parsed but not yet aggregated before new ones are refused (ring_full)' },
   { flag: 'udp-recv-buffer', kind: 'int', def: 32 * 1024 * 1024, help: 'requested UDP receive buffer (the kernel caps it at net.core.rmem_max)' },

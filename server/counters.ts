@@ -17,6 +17,7 @@ export const LOSS_CAUSES = [
   'mapping_drop', // the mapping file said `action: drop`
   'body_too_large', // an HTTP body past --max-body-bytes
   'tcp_line_too_long', // a TCP line past the limit (the rest of that line is skipped)
+  'packet_too_large', // a UDP datagram past --max-packet-bytes (dropped whole)
   'redis_unavailable', // HTTP ingest refused (503) while Redis was unreachable (--redis)
 ] as const
 export type LossCause = (typeof LOSS_CAUSES)[number]

@@ -322,6 +322,10 @@ async function start(): Promise<number> {
   udp!.on('message', (msg) => {
     counters.add('udp_packets')
     counters.add('udp_bytes', msg.length)
+    if (msg.length > config.maxPacketBytes) {
+      counters.loss('packet_too_large')
+      return
+    }
     parseStatsdLines(msg.toString('utf8'), sink, limits)
   })
   udp!.on('error', () => {})
