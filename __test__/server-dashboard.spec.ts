@@ -4,6 +4,9 @@
 // data-testid elements and window.__hotstats.charts, the data each chart last drew) that it shows
 // the values sent. It fails on any console error or page error, takes a screenshot, then kills
 // the server, starts a new one on the same port and checks that the page reconnects by itself.
+// Last, a cluster: a real redis-server and two `--redis` nodes; the page on one of them lists
+// both nodes with their lag, and its scope toggle shows the sum over the nodes.
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 
@@ -11,6 +14,7 @@ import test from 'ava'
 import StatsD from 'hot-shots'
 import { chromium, type Browser, type Page } from 'playwright-core'
 
+import { freePort } from './helpers/redis'
 import { exactQuantile, serve, type Served } from './helpers/serve'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -170,6 +174,11 @@ async function pick(page: Page, search: string, key: string): Promise<void> {
   await until(`${key} chosen`, async () => (await page.getByTestId('selected-key').textContent()) === key)
 }
 
+/** The values of the window menu, in order. */
+async function windowMenu(page: Page): Promise<string[]> {
+  return page.getByTestId('stats-window').locator('option').evaluateAll((els) => els.map((e) => e.getAttribute('value') ?? ''))
+}
+
 function within(got: number | null, want: number, rel: number): boolean {
   return got !== null && Math.abs(got - want) <= rel * Math.abs(want)
 }
@@ -225,6 +234,12 @@ test.serial('the header and the losses table show the server as the API reports 
   t.is(await page.getByTestId('server-backend').getAttribute('data-value'), api.backend)
   if (process.env.HOTSTATS_BACKEND) t.is(api.backend, process.env.HOTSTATS_BACKEND)
   t.is(await page.getByTestId('server-node').getAttribute('data-value'), api.nodeId === null ? '' : String(api.nodeId))
+  // One node without --redis: no cluster panel, no scope toggle.
+  t.is(api.redis, null)
+  t.true(await page.getByTestId('cluster-panel').isHidden())
+  t.true(await page.getByTestId('scope-toggle').isHidden())
+  // The window menu is the server's windows (then "since start").
+  t.deepEqual(await windowMenu(page), [...(api.windows as number[]).map(String), ''])
   t.is(await until('the series count', async () => (await value(page, 'server-series')) === api.series && api.series), api.series)
   t.true((await value(page, 'ingest-events'))! >= ctx.sent)
   t.true((await value(page, 'server-rss'))! > 1e6)
@@ -463,13 +478,16 @@ test.serial('the page reconnects when the server restarts, and live data flows a
   ctx.phase = 'restart'
   await ctx.server.stop('SIGKILL')
   await until('the page to notice', async () => (await page.getByTestId('conn-status').getAttribute('data-state')) !== 'live', 10_000)
-  // A new server on the same HTTP port (a fresh state: no --state-dir).
-  ctx.server = await until('a new server on the same port', () => serve(['--http-port', String(port)]), 20_000)
+  // A new server on the same HTTP port (a fresh state: no --state-dir), with other windows.
+  ctx.server = await until('a new server on the same port', () => serve(['--http-port', String(port), '--windows', '60,300,3600']), 20_000)
   t.is(ctx.server.httpPort, port)
   await until('the page to reconnect', async () => (await page.getByTestId('conn-status').getAttribute('data-state')) === 'live', 20_000)
   const restarts = await page.evaluate(() => (globalThis as unknown as { __hotstats: { restarts: number } }).__hotstats.restarts)
   t.true(restarts >= 1)
   t.true((await value(page, 'server-uptime'))! < before.uptimeSeconds)
+  // The window menu follows the new server's windows, and keeps the window chosen (60 s).
+  await until('the new windows', async () => (await windowMenu(page)).join() === '60,300,3600,')
+  t.is(await page.getByTestId('stats-window').inputValue(), '60')
   // The chosen series is gone with the old state: "no data yet", then new events show up.
   await until('no data yet', async () => ((await page.getByTestId('stats-status').textContent()) ?? '').includes('no data yet'))
   const restartedAt = Date.now() / 1000
@@ -492,4 +510,157 @@ test.serial('the page reconnects when the server restarts, and live data flows a
     ctx.consoleErrors.filter((e) => !tolerated(e)),
     [],
   )
+})
+
+// ---------- a cluster: two nodes sharing one redis-server ----------
+
+/** What each node receives: a counter (some at sample rate 0.5) and a distribution. */
+const CLUSTER = {
+  a: { hits: 60, hitValue: 2, hitRate: 1, latency: 300, seed: 21 },
+  b: { hits: 40, hitValue: 2, hitRate: 0.5, latency: 200, seed: 22 },
+}
+const HITS_KEY = 'dash.cluster.hits|app:x'
+
+function clusterEvents(n: (typeof CLUSTER)['a']): { events: object[]; sum: number; latencies: number[] } {
+  const u = rng(n.seed)
+  const latencies = Array.from({ length: n.latency }, () => Math.round(Math.exp(2 + u()) * 1000) / 1000)
+  const events = [
+    ...Array.from({ length: n.hits }, () => ({ name: 'dash.cluster.hits', type: 'c', value: n.hitValue, sampleRate: n.hitRate, tags: { app: 'x' } })),
+    ...latencies.map((v) => ({ name: 'dash.cluster.latency', type: 'ms', value: v })),
+  ]
+  return { events, sum: (n.hits * n.hitValue) / n.hitRate, latencies }
+}
+
+/** A redis-server (Debian's) on a free loopback port, without persistence; resolves once it answers PING. */
+async function redisServer(): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await freePort()
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const exited = new Promise((r) => proc.once('exit', r))
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    await exited
+  }
+  const deadline = Date.now() + 10_000
+  while (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() !== 'PONG') {
+    if (Date.now() > deadline || proc.exitCode !== null) {
+      await stop()
+      throw new Error('redis-server did not start (is the Debian package redis-server installed?)')
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return { port, stop }
+}
+
+test.serial('a cluster: the panel lists every node with its lag, and the cluster scope shows the sum over the nodes', async (t) => {
+  const redis = await redisServer()
+  t.teardown(() => redis.stop())
+  const url = `redis://127.0.0.1:${redis.port}`
+  const nodes: Record<'a' | 'b', Served> = {} as Record<'a' | 'b', Served>
+  t.teardown(() => Promise.all(Object.values(nodes).map((n) => n.stop('SIGKILL'))))
+  for (const id of ['a', 'b'] as const) nodes[id] = await serve(['--redis', url, '--node-id', id, '--publish-interval', '0.5'])
+  const a = clusterEvents(CLUSTER.a)
+  const b = clusterEvents(CLUSTER.b)
+  await postJson(nodes.a, a.events)
+  await postJson(nodes.b, b.events)
+  await nodes.a.settle(a.events.length)
+  await nodes.b.settle(b.events.length)
+  const all = [...a.latencies, ...b.latencies]
+
+  // The page opens on node a right away (before the nodes have published what they got).
+  const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 800 } })
+  t.teardown(() => page.close())
+  const errors: string[] = []
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url}`)
+  })
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`))
+  await page.goto(nodes.a.http + '/')
+  await until('the live stream', async () => (await page.getByTestId('conn-status').getAttribute('data-state')) === 'live')
+  t.is(await page.getByTestId('server-node').getAttribute('data-value'), 'a')
+
+  // The cluster panel: both nodes, each with its last publish, a small lag and its series.
+  await until('the cluster panel', async () => page.getByTestId('cluster-panel').isVisible())
+  const rows = await until('both nodes with their series published', async () => {
+    const r = await page.getByTestId('cluster-node-row').evaluateAll((els) =>
+      els.map((e) => ({
+        node: e.getAttribute('data-node'),
+        self: e.getAttribute('data-self'),
+        stale: e.getAttribute('data-stale'),
+        publishedAt: Number(e.querySelector('[data-testid="cluster-node-published"]')!.getAttribute('data-value')),
+        lag: Number(e.querySelector('[data-testid="cluster-node-lag"]')!.getAttribute('data-value')),
+        series: e.querySelector('[data-testid="cluster-node-series"]')!.getAttribute('data-value'),
+      })),
+    )
+    return r.length === 2 && r.every((x) => x.series === '2') ? r : null
+  })
+  t.deepEqual(
+    rows.map((r) => [r.node, r.self, r.stale]),
+    [
+      ['a', 'true', 'false'],
+      ['b', 'false', 'false'],
+    ],
+  )
+  for (const r of rows) {
+    t.true(r.lag >= 0 && r.lag < 2500, `node ${r.node}: lag ${r.lag} ms with a 0.5 s publish interval`)
+    t.true(Math.abs(r.publishedAt - Date.now()) < 10_000, `node ${r.node} published at ${r.publishedAt}`)
+  }
+  t.is(await page.getByTestId('cluster-status').getAttribute('data-value'), '2')
+  t.true(await page.getByTestId('scope-toggle').isVisible())
+
+  // Node scope (the default): node a's own numbers only, since the start.
+  await page.getByTestId('stats-window').selectOption('')
+  await pick(page, 'dash.cluster', HITS_KEY)
+  t.is(await page.getByTestId('scope-toggle').getAttribute('data-value'), 'node')
+  await until('node a\'s counter', async () => (await page.getByTestId('stats').getAttribute('data-scope')) === 'node' && (await value(page, 'stat-sum')) === a.sum)
+  t.is(await value(page, 'stat-count'), CLUSTER.a.hits)
+
+  // Cluster scope: the exact sum over both nodes (and what /api/v1/stats?scope=cluster answers).
+  await page.getByTestId('scope-cluster').click()
+  t.is(await page.getByTestId('scope-toggle').getAttribute('data-value'), 'cluster')
+  await until('the cluster\'s counter', async () => (await page.getByTestId('stats').getAttribute('data-scope')) === 'cluster' && (await value(page, 'stat-sum')) === a.sum + b.sum, 20_000)
+  t.is(a.sum + b.sum, 120 + 160)
+  t.is(await value(page, 'stat-count'), CLUSTER.a.hits + CLUSTER.b.hits)
+  t.regex((await page.getByTestId('stats-status').textContent()) ?? '', /cluster: 2 nodes/)
+  const api = (await nodes.a.get(`/api/v1/stats?name=dash.cluster.hits&tags=app:x&scope=cluster`)).body
+  t.is(api.sum, a.sum + b.sum)
+  t.is(api.scope, 'cluster')
+
+  // The cluster's 60 s window merges both nodes' buckets.
+  await page.getByTestId('stats-window').selectOption('60')
+  await until('the cluster\'s 60 s window', async () => (await page.getByTestId('stats').getAttribute('data-scope')) === 'cluster' && (await value(page, 'stat-count')) === CLUSTER.a.hits + CLUSTER.b.hits)
+  t.is(await value(page, 'stat-sum'), a.sum + b.sum)
+  await page.getByTestId('stats-window').selectOption('')
+
+  // Another series keeps the cluster scope: the distribution over both nodes.
+  await pick(page, 'dash.cluster.latency', 'dash.cluster.latency')
+  await until('the cluster\'s distribution', async () => (await page.getByTestId('stats').getAttribute('data-scope')) === 'cluster' && (await value(page, 'stat-count')) === all.length, 20_000)
+  t.is(await value(page, 'stat-min'), Math.min(...all))
+  t.is(await value(page, 'stat-max'), Math.max(...all))
+  t.true(within(await value(page, 'stat-p50'), exactQuantile(all, 0.5), 0.01))
+
+  // And back to this node: its own count again.
+  await page.getByTestId('scope-node').click()
+  await until('node a\'s distribution', async () => (await page.getByTestId('stats').getAttribute('data-scope')) === 'node' && (await value(page, 'stat-count')) === CLUSTER.a.latency)
+  await page.getByTestId('scope-cluster').click()
+  await until('the cluster again', async () => (await page.getByTestId('stats').getAttribute('data-scope')) === 'cluster' && (await value(page, 'stat-count')) === all.length)
+  await page.waitForTimeout(2500) // one more poll of every panel
+  mkdirSync(outDir, { recursive: true })
+  await page.screenshot({ path: join(outDir, 'dashboard-cluster.png'), fullPage: true })
+
+  // Node b dies: it stops publishing, and its row is highlighted once its lag passes 3 publish
+  // intervals (the server reports its interval: 0.5 s here).
+  const staleAfter = Number(await page.getByTestId('cluster-panel').getAttribute('data-stale-after-ms'))
+  t.is(staleAfter, 1500)
+  await nodes.b.stop('SIGKILL')
+  const killedAt = Date.now()
+  await until('node b behind', async () => (await page.locator('[data-testid="cluster-node-row"][data-node="b"]').getAttribute('data-stale')) === 'true', 15_000)
+  t.true(Date.now() - killedAt >= staleAfter - 600, 'not highlighted before its lag passes the threshold')
+  const bRow = page.locator('[data-testid="cluster-node-row"][data-node="b"]')
+  t.regex((await bRow.getAttribute('class')) ?? '', /stale/)
+  t.true(Number(await bRow.getByTestId('cluster-node-lag').getAttribute('data-value')) > staleAfter)
+  const aRow = page.locator('[data-testid="cluster-node-row"][data-node="a"]')
+  t.is(await aRow.getAttribute('data-stale'), 'false')
+  // b's published state still counts in the cluster view.
+  t.is(await value(page, 'stat-count'), all.length)
+  t.deepEqual(errors, [])
 })

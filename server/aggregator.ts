@@ -61,6 +61,13 @@ async function main(): Promise<void> {
     await whenReady(redis)
     cluster = new ClusterNode(redis, config.nodeId!, store)
     loaded = await cluster.load()
+    // A Redis that restarted may have lost what this node published: publish everything again.
+    let wasDown = false
+    redis.on('close', () => (wasDown = true))
+    redis.on('ready', () => {
+      if (wasDown) cluster?.republishAll()
+      wasDown = false
+    })
   } else if (config.stateDir !== null) {
     try {
       loaded = loadState(store, config.stateDir).series
@@ -144,17 +151,30 @@ async function main(): Promise<void> {
     return out
   }
 
+  let lastNodes: Awaited<ReturnType<ClusterNode['nodes']>> = []
   async function handle(r: Request): Promise<unknown> {
     switch (r.op) {
       case 'stats':
         if (r.cluster === true) {
           if (cluster === null) throw new HttpError(400, 'scope=cluster needs --redis')
-          return cluster.stats(r.name, parseTagsParam(r.tags), r.window)
+          try {
+            return await cluster.stats(r.name, parseTagsParam(r.tags), r.window)
+          } catch (e) {
+            if (e instanceof HttpError) throw e
+            throw new HttpError(503, `Redis unreachable: ${(e as Error).message}`)
+          }
         }
         return store.stats(r.name, parseTagsParam(r.tags), r.window)
-      case 'cluster':
+      case 'cluster': {
         if (cluster === null) return { node: null, nodes: [] }
-        return { node: config.nodeId, publishedAt: cluster.publishedAt, nodes: await cluster.nodes() }
+        try {
+          lastNodes = await cluster.nodes()
+          return { node: config.nodeId, publishedAt: cluster.publishedAt, publishIntervalMs: config.publishInterval * 1000, nodes: lastNodes, stale: false }
+        } catch (e) {
+          // Redis unreachable: the last list known, marked stale.
+          return { node: config.nodeId, publishedAt: cluster.publishedAt, publishIntervalMs: config.publishInterval * 1000, nodes: lastNodes, stale: true, error: (e as Error).message }
+        }
+      }
       case 'series':
         return store.list(r.match, r.offset, r.limit)
       case 'top':

@@ -311,6 +311,11 @@ export class ClusterNode {
     }
   }
 
+  /** After Redis comes back (maybe without its data), the next publish writes the whole state. */
+  republishAll(): void {
+    for (const s of this.store.series.values()) this.store.dirty!.add(s)
+  }
+
   /** Every node that ever published, with its last publish time. */
   async nodes(): Promise<{ id: string; publishedAt: number; lagMs: number; series: number | null }[]> {
     const flat = await this.redis.zrange(KEYS.nodes, 0, -1, 'WITHSCORES')
@@ -335,7 +340,7 @@ export class ClusterNode {
     if (states.length === 0) throw new HttpError(404, `unknown series ${JSON.stringify(key)} on every node`)
     const type = states[0].type
     const merged = mergeStates(states)
-    const out: Record<string, unknown> = { key, name, type, tags: Object.fromEntries(tags), scope: 'cluster', nodes: nodes.length, window }
+    const out: Record<string, unknown> = { key, name, type, tags: Object.fromEntries(tags), scope: 'cluster', nodes: states.length, window }
     const quantiles = (sk: QuantileSketch | null): Record<string, number> | null =>
       sk === null || sk.count === 0 ? null : Object.fromEntries(QUANTILES.map((q, i) => [String(q), sk.quantiles([...QUANTILES])[i]]))
     if (window === null) {

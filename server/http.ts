@@ -137,7 +137,7 @@ export function serverStats(ctx: HttpContext): Record<string, unknown> {
     nodeId: ctx.config.redis === null ? null : ctx.config.nodeId,
     startedAt: ctx.startedAt,
     windows: ctx.config.windows,
-    redis: ctx.config.redis === null ? null : { connected: c.get('redis_connected') === 1, publishes: c.get('publishes'), lastPublishMs: c.get('publish_ms_last'), publishedAt: c.get('published_at') || null },
+    redis: ctx.config.redis === null ? null : { connected: c.get('redis_connected') === 1, publishIntervalMs: ctx.config.publishInterval * 1000, publishes: c.get('publishes'), lastPublishMs: c.get('publish_ms_last'), publishedAt: c.get('published_at') || null },
     series: c.get('series'),
     windowPairs: c.get('window_pairs'),
     rssBytes: process.memoryUsage.rss(),

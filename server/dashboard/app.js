@@ -1,6 +1,7 @@
 // The hotstats serve dashboard: plain browser JavaScript, no build step, no framework.
-// Live numbers come from the server-sent events of /api/v1/live (one tick a second); the chosen
-// series, the top-k by cardinality, the control chart and the A/B panel are fetched every 2 s
+// Live numbers come from the server-sent events of /api/v1/live (one tick a second; on connect
+// the server replays the last 5 minutes of ticks); the chosen series, the top-k by cardinality,
+// the control chart, the A/B panel and, with --redis, the cluster's nodes are fetched every 2 s
 // from the JSON API (docs/server-api.md). Every figure shown is also in the DOM with a stable
 // data-testid (and the raw number in data-value), and the last data drawn in each chart is in
 // window.__hotstats.charts, so a test can read what the page shows.
@@ -14,6 +15,9 @@
   var WATCHDOG_MS = 5000 // no tick for this long: drop the stream and open a new one
   var INGEST_POINTS = 300 // 5 minutes of one-second ticks
   var HISTORY_SECONDS = 300 // the finest tier's span: what /history and /spc can show
+  // A node whose last publish is older than 3 publish intervals is behind. /api/v1/server does
+  // not report the interval (yet): 3 × redis.publishIntervalMs when it does, 5 s until then.
+  var CLUSTER_STALE_MS = 5000
   // With `--auth-token`, open the page as /?access_token=TOKEN: fetches send it as a bearer
   // token, the event stream (which cannot send headers) as the access_token parameter.
   var TOKEN = new URLSearchParams(location.search).get('access_token')
@@ -21,6 +25,9 @@
   var hs = (window.__hotstats = {
     charts: {}, // name -> { series: [x[], y1[], ...], updated }
     live: null, // the last tick of /api/v1/live
+    server: null, // the server as the last tick or /api/v1/server described it
+    cluster: null, // the last /api/v1/cluster answer (with --redis), plus serverNow (ms)
+    scope: 'node', // whose numbers the chosen series shows: 'node' or 'cluster'
     selected: null, // { key, name, tags, type }
     spc: null,
     ab: null,
@@ -290,6 +297,7 @@
   var lastEvents = null
   var lastTickTime = null
   var lastServerIdentity = null
+  var liveRenderPending = false
   var es = null
   var reconnectTimer = null
   var backoff = 1000
@@ -351,20 +359,21 @@
   }
 
   function onTick(tick) {
-    hs.live = tick
     var server = tick.server || {}
     var t = toSeconds(tick.time)
-    // A restarted server (new node id or incarnation, or uptime going back): break the line,
-    // restart the loss deltas and reload what depends on the server's state.
-    var identity = String(server.nodeId) + '/' + String(server.version)
-    var restarted =
-      lastServerIdentity != null &&
-      (identity !== lastServerIdentity || (hs.lastUptime != null && isNum(server.uptimeSeconds) && server.uptimeSeconds + 1 < hs.lastUptime))
+    // A restarted server: another startedAt (or node id). Break the line, restart the loss
+    // deltas and reload what depends on the server's state.
+    var identity = String(server.startedAt) + '/' + String(server.nodeId)
+    var restarted = lastServerIdentity != null && identity !== lastServerIdentity
+    // On every (re)connect the server replays its last 5 minutes of ticks: the ones already
+    // drawn come again, and are skipped (the ones missed while away fill the gap).
+    if (!restarted && lastTickTime != null && t <= lastTickTime) return
     lastServerIdentity = identity
-    hs.lastUptime = server.uptimeSeconds
+    hs.live = tick
+    if (restarted) forgetServerState()
+    noteServer(server)
     if (restarted) {
       hs.restarts++
-      if (hs.selected) hs.selected.verify = true
       lastLossTotal = null
       lastEvents = null
       pushIngest(t - 0.001, null, null)
@@ -382,9 +391,21 @@
     lastTickTime = t
     hs.eventsPerSecond = eps
     pushIngest(t, eps, lossRate)
+    // A replay brings up to 300 ticks at once: draw once, after the burst.
+    if (!liveRenderPending) {
+      liveRenderPending = true
+      setTimeout(renderLive, 0)
+    }
+  }
+  function renderLive() {
+    liveRenderPending = false
+    var tick = hs.live
+    if (!tick) return
+    var server = tick.server || {}
+    var ing = server.ingest || {}
+    var total = lossTotal(server.losses)
     ingestChart.set([ingest.t, ingest.eps, ingest.lossPerSec])
-
-    show('ingest-rate', eps)
+    show('ingest-rate', hs.eventsPerSecond)
     show('ingest-events', ing.events)
     renderIngestCounters(ing)
     show('server-series', server.series)
@@ -397,6 +418,27 @@
     byTestId('loss-total').classList.toggle('nonzero', total > 0)
     renderLosses(server.losses || {})
     if (tick.top && Array.isArray(tick.top.rate)) renderTopRate(tick.top.rate)
+    if (!$('#panel-cluster').hidden) renderCluster()
+  }
+  // What the page keeps from the server's description (a tick or /api/v1/server): its windows
+  // for the window menu, and with --redis its publishes (when the chosen series reached the
+  // cluster view) and whether Redis is reachable.
+  function noteServer(server) {
+    hs.server = server
+    setWindows(server.windows)
+    var r = server.redis
+    if (r && isNum(r.publishedAt) && r.publishedAt > ownPublishedAt) ownPublishedAt = r.publishedAt
+    showScopeToggle()
+  }
+  // A new server process: what the page knew about the old one's series and publishes is void.
+  function forgetServerState() {
+    if (hs.selected) hs.selected.verify = true
+    clusterSince = {}
+    clusterMissing = {}
+    clusterError = null
+    clusterErrorUntil = 0
+    ownPublishedAt = 0
+    hs.cluster = null
   }
   // The server's clock now (unix seconds), from the last tick; null before the first one.
   function serverNow() {
@@ -492,6 +534,8 @@
   function refreshServer() {
     return getJSON(API + '/server').then(function (r) {
       if (!r.ok || !r.data) return
+      // Before the first tick (and only then: ticks are newer), /server describes the server.
+      if (!hs.live) noteServer(r.data)
       var lines = Array.isArray(r.data.badLines) ? r.data.badLines : []
       show('bad-lines-count', lines.length, String(lines.length))
       var ul = $('#bad-lines')
@@ -561,7 +605,7 @@
   })
 
   function select(s) {
-    var sel = { key: keyOf(s), name: s.name, tags: s.tags || {}, type: s.type, verify: false }
+    var sel = { key: keyOf(s), name: s.name, tags: s.tags || {}, type: s.type, prometheus: s.prometheus || null, verify: false }
     hs.selected = sel
     hs.spc = null
     document.querySelectorAll('#series-list .series-item').forEach(function (b) {
@@ -575,11 +619,28 @@
     $('#selected-type').textContent = sel.type || ''
     $('#selected-empty').hidden = true
     $('#selected-body').hidden = false
-    try { history.replaceState(null, '', '#' + seriesQuery(sel)) } catch (e) { /* file:// or sandboxed */ }
-    document.querySelectorAll('#stats dd').forEach(function (dd) { dd.removeAttribute('data-loaded'); dd.setAttribute('data-value', ''); dd.textContent = '—' })
+    updateHash()
+    clearStats()
     layoutForType(sel.type)
     ;[rateChart, quantileChart, uniquesChart, valueChart, spcChart].forEach(function (c) { c.data = null; delete hs.charts[c.name] })
-    refreshSelected()
+    refreshSelectedNow()
+  }
+  // On a user's choice (series, scope): when the cluster's numbers are wanted for a series not
+  // yet known to be in the cluster's state, ask /cluster first (its answer stamps the series).
+  function refreshSelectedNow() {
+    var sel = hs.selected
+    if (sel && effectiveScope() === 'cluster' && clusterSince[sel.key] == null) return refreshCluster().then(refreshSelected)
+    return refreshSelected()
+  }
+  function updateHash() {
+    var sel = hs.selected
+    if (!sel) return
+    try { history.replaceState(null, '', '#' + seriesQuery(sel) + (hs.scope === 'cluster' ? '&scope=cluster' : '')) } catch (e) { /* file:// or sandboxed */ }
+  }
+  // Blank numbers (a new series, scope or window): never the old ones under a new label.
+  function clearStats() {
+    $('#stats').setAttribute('data-scope', '')
+    document.querySelectorAll('#stats dd').forEach(function (dd) { dd.removeAttribute('data-loaded'); dd.setAttribute('data-value', ''); dd.textContent = '—' })
   }
   hs.select = function (key) {
     // for tests and the console: choose a series by key from the current list
@@ -636,21 +697,21 @@
       renderSpcEmpty('no data yet')
     })
   }
+  var statsSeq = 0
   function fetchSelected(sel) {
     var win = $('#stats-window').value
     var seconds = HISTORY_SECONDS
     var q = seriesQuery(sel)
-    var stats = getJSON(API + '/stats?' + q + (win ? '&window=' + win : '')).then(function (r) {
-      if (hs.selected !== sel) return
-      if (r.status === 404) sel.verify = true
-      // A window this server was not configured with (--windows): drop it from the choices.
-      var opt = $('#stats-window option[value="' + win + '"]')
-      if (r.status === 400 && win && opt) {
-        opt.remove()
-        $('#stats-window').selectedIndex = 0
-      }
-      renderStats(r)
-    })
+    var seq = ++statsSeq
+    var scope = effectiveScope()
+    var stats
+    if (scope === 'cluster') stats = fetchClusterStats(sel, q, win, seq)
+    else
+      stats = getJSON(API + '/stats?' + q + (win ? '&window=' + win : '')).then(function (r) {
+        if (hs.selected !== sel || seq !== statsSeq) return // another series, scope or window since
+        if (r.status === 404) sel.verify = true
+        renderStats(r, 'node')
+      })
     var hist = getJSON(API + '/history?' + q + '&seconds=' + seconds).then(function (r) {
       if (hs.selected !== sel) return
       var buckets = renderHistory(r)
@@ -662,14 +723,42 @@
     return Promise.all([stats, hist])
   }
 
-  function renderStats(r) {
+  // The chosen series merged over every node (scope=cluster). Asked only once this node has
+  // published since it knew the series (so the cluster's state has it: no 404 to show in the
+  // console) and while Redis is reachable (the server could not answer otherwise).
+  function fetchClusterStats(sel, q, win, seq) {
+    var redis = hs.server && hs.server.redis
+    if (redis && redis.connected === false) return Promise.resolve(renderStatsWaiting('cluster view unavailable: Redis is unreachable'))
+    if (clusterError) return Promise.resolve(renderStatsWaiting('cluster view unavailable: ' + clusterError))
+    var wait = clusterWait(sel)
+    if (wait) return Promise.resolve(renderStatsWaiting(wait))
+    return getJSON(API + '/stats?' + q + (win ? '&window=' + win : '') + '&scope=cluster').then(function (r) {
+      if (hs.selected !== sel || seq !== statsSeq) return
+      if (r.status === 404) {
+        // No node has it (it expired here, or Redis lost its data): look again after this
+        // node's next publish, and not before a while (each 404 is a red line in the console).
+        delete clusterSince[sel.key]
+        var delay = Math.min(60000, 2 * ((clusterMissing[sel.key] && clusterMissing[sel.key].delay) || 2500))
+        clusterMissing[sel.key] = { delay: delay, until: Date.now() + delay }
+      } else if (r.ok) delete clusterMissing[sel.key]
+      renderStats(r, 'cluster')
+    })
+  }
+  function renderStatsWaiting(text) {
+    clearStats()
+    $('#stats-status').textContent = text
+  }
+
+  function renderStats(r, scope) {
     var status = $('#stats-status')
     var d = r.data
     if (!r.ok || !d) {
-      status.textContent = errorText(r, 'the server does not know this series (yet)')
+      $('#stats').setAttribute('data-scope', '')
+      status.textContent = scope === 'cluster' && r.status === 404 ? clusterWait(hs.selected) || 'cluster view: no node has published this series yet' : errorText(r, 'the server does not know this series (yet)')
       ;['count', 'rate', 'sum', 'mean', 'min', 'max', 'p50', 'p90', 'p99', 'p999', 'value', 'uniques'].forEach(function (k) { show('stat-' + k, null) })
       return
     }
+    $('#stats').setAttribute('data-scope', scope || 'node')
     var q = d.quantiles || {}
     show('stat-count', d.count)
     show('stat-rate', d.rate)
@@ -684,14 +773,18 @@
     show('stat-value', d.value)
     show('stat-uniques', d.uniques)
     document.querySelectorAll('#stats dd').forEach(function (dd) { dd.setAttribute('data-loaded', '1') })
+    // (the cluster's answer has no Prometheus name: the one from the series list, then)
+    if (d.prometheus && hs.selected) hs.selected.prometheus = d.prometheus
     var prom = $('#stat-prometheus')
-    prom.textContent = d.prometheus || '—'
+    prom.textContent = d.prometheus || (hs.selected && hs.selected.prometheus) || '—'
     if (d.type && hs.selected && d.type !== hs.selected.type) {
       hs.selected.type = d.type
       $('#selected-type').textContent = d.type
     }
     layoutForType(hs.selected ? hs.selected.type : d.type)
-    status.textContent = (d.window ? 'last ' + d.window + ' s' : 'since the server started') + ' · updated ' + fmtTime(Date.now() / 1000)
+    var whose = scope === 'cluster' ? 'cluster: ' + (isNum(d.nodes) ? d.nodes + (d.nodes === 1 ? ' node' : ' nodes') : 'every node') + ' · ' : clusterMode() ? 'this node · ' : ''
+    var since = scope === 'cluster' ? 'since each node started' : 'since the server started'
+    status.textContent = whose + (d.window ? 'last ' + d.window + ' s' : since) + ' · updated ' + fmtTime(Date.now() / 1000)
   }
 
   function renderHistory(r) {
@@ -725,7 +818,7 @@
     quantileChart.set([t, col('p50'), col('p90'), col('p99')], meta)
     uniquesChart.set([t, col('uniques')], meta)
     valueChart.set([t, col('value')], meta)
-    status.textContent = t.length + ' buckets of ' + (d.step || '?') + ' s, ' + withData + ' with data'
+    status.textContent = t.length + ' buckets of ' + (d.step || '?') + ' s, ' + withData + ' with data' + (effectiveScope() === 'cluster' ? ' · charts: this node' : '')
     return withData
   }
 
@@ -797,7 +890,205 @@
     ul.replaceChildren.apply(ul, items.length ? items : [el('li', { class: 'muted', text: 'none: the process is in control' })])
   }
 
-  $('#stats-window').addEventListener('change', function () { refreshSelected() })
+  $('#stats-window').addEventListener('change', function () {
+    windowChosen = true
+    clearStats()
+    refreshSelected()
+  })
+
+  // ---------- the window menu: the server's windows (--windows) ----------
+
+  var windowsKey = null
+  var windowChosen = false
+  function fmtWindow(w) {
+    if (w >= 3600 && w % 3600 === 0) return w / 3600 + ' h'
+    if (w >= 120 && w % 60 === 0) return w / 60 + ' min'
+    return w + ' s'
+  }
+  // Rebuilt when the server's windows change (a restart with other --windows); keeps the chosen
+  // window when the server still has it, else the shortest.
+  function setWindows(list) {
+    if (!Array.isArray(list)) return
+    var ws = list.filter(function (w) { return isNum(w) && w > 0 }).sort(function (a, b) { return a - b })
+    var key = ws.join(',')
+    if (key === windowsKey) return
+    windowsKey = key
+    var menu = $('#stats-window')
+    var cur = menu.value
+    var opts = ws.map(function (w) { return el('option', { value: String(w), text: fmtWindow(w) }) })
+    opts.push(el('option', { value: '', text: 'since start' }))
+    menu.replaceChildren.apply(menu, opts)
+    var keep = windowChosen && (cur === '' || ws.indexOf(Number(cur)) >= 0)
+    menu.value = keep ? cur : ws.length ? String(ws[0]) : ''
+    if (menu.value !== cur && hs.selected) {
+      clearStats()
+      refreshSelected()
+    }
+  }
+
+  // ---------- cluster (--redis): the nodes, and the scope of the chosen series' numbers ----------
+
+  // Series key -> the server's time (ms) at which this node was known to hold it: once this
+  // node has published after that, the cluster's state has the series.
+  var clusterSince = {}
+  var clusterMissing = {} // series key -> { delay, until }: the cluster had no such series (404)
+  var ownPublishedAt = 0 // this node's last publish (server ms), from /cluster and the ticks
+  var clusterSeq = 0
+  var clusterError = null // the last /cluster answer's error (Redis just went away, say)
+  var clusterErrorUntil = 0 // and no new question before then
+
+  function clusterMode() {
+    return !!((hs.server && hs.server.redis) || hs.cluster)
+  }
+  function effectiveScope() {
+    return hs.scope === 'cluster' && clusterMode() ? 'cluster' : 'node'
+  }
+  function staleAfterMs() {
+    var r = hs.server && hs.server.redis
+    if (r && isNum(r.publishIntervalMs) && r.publishIntervalMs > 0) return 3 * r.publishIntervalMs
+    if (r && isNum(r.publishInterval) && r.publishInterval > 0) return 3000 * r.publishInterval
+    return CLUSTER_STALE_MS
+  }
+  // Why the cluster's numbers of this series cannot be asked for yet (null: they can).
+  function clusterWait(sel) {
+    if (!sel) return null
+    var missing = clusterMissing[sel.key]
+    if (missing && Date.now() < missing.until) return 'cluster view: no node has published this series (looking again in ' + Math.ceil((missing.until - Date.now()) / 1000) + ' s)'
+    var since = clusterSince[sel.key]
+    // A publish's state is taken when it starts; publishedAt is read once it is encoded.
+    var r = hs.server && hs.server.redis
+    var slack = Math.max(1000, 2 * (r && isNum(r.lastPublishMs) ? r.lastPublishMs : 0))
+    if (since == null || sel.verify || !(ownPublishedAt > since + slack)) return 'cluster view: waiting for this node to publish the series…'
+    return null
+  }
+
+  function refreshCluster() {
+    var s = hs.server
+    // Without --redis there is no cluster; with Redis unreachable the server could not answer.
+    if (s && !s.redis) {
+      hs.cluster = null
+      renderCluster()
+      return Promise.resolve()
+    }
+    if ((s && s.redis.connected === false) || Date.now() < clusterErrorUntil) {
+      renderCluster()
+      return Promise.resolve()
+    }
+    var sel = hs.selected
+    var stamp = sel && !sel.verify && clusterSince[sel.key] == null ? sel : null
+    var seq = ++clusterSeq
+    return getJSON(API + '/cluster').then(function (r) {
+      if (seq !== clusterSeq) return
+      if (!r.ok || !r.data) {
+        clusterError = r.status === 0 ? 'server unreachable' : errorText(r)
+        // An error answer is a red line in the console: ask again in 10 s, not every 2 s.
+        if (r.status !== 0) clusterErrorUntil = Date.now() + 10000
+        renderCluster()
+        return
+      }
+      clusterError = null
+      clusterErrorUntil = 0
+      var d = r.data
+      var nodes = (Array.isArray(d.nodes) ? d.nodes : []).slice().sort(function (a, b) { return a.id < b.id ? -1 : a.id > b.id ? 1 : 0 })
+      // Every lag is the server's now minus a publish time: so the server's now is known too.
+      var now = null
+      nodes.forEach(function (n) { if (isNum(n.publishedAt) && isNum(n.lagMs)) now = n.publishedAt + n.lagMs })
+      hs.cluster = d.node == null ? null : { node: d.node, publishedAt: d.publishedAt, nodes: nodes, serverNow: now, receivedAt: Date.now() }
+      if (isNum(d.publishedAt) && d.publishedAt > ownPublishedAt) ownPublishedAt = d.publishedAt
+      // The series was this node's before this answer: stamp it with the server's time.
+      if (stamp && hs.selected === stamp && !stamp.verify && isNum(now) && clusterSince[stamp.key] == null) clusterSince[stamp.key] = now
+      renderCluster()
+    })
+  }
+
+  function fmtLag(ms) {
+    if (!isNum(ms)) return '—'
+    if (ms < 1000) return Math.max(0, Math.round(ms)) + ' ms'
+    if (ms < 60000) return (ms / 1000).toFixed(1) + ' s'
+    return fmtDuration(ms / 1000)
+  }
+  function renderCluster() {
+    var on = clusterMode()
+    var panel = $('#panel-cluster')
+    panel.hidden = !on
+    $('#grid').classList.toggle('has-cluster', on)
+    showScopeToggle()
+    if (!on) return
+    var c = hs.cluster
+    var staleMs = staleAfterMs()
+    panel.setAttribute('data-stale-after-ms', String(staleMs))
+    var body = $('#cluster-nodes')
+    var nodes = c ? c.nodes : []
+    // Lags are as of the last answer; when answers stopped coming (Redis unreachable, the
+    // server busy), they go on growing here, so a node that cannot publish shows as behind.
+    var age = c ? Date.now() - c.receivedAt : 0
+    var redis = hs.server && hs.server.redis
+    var aged = (redis && redis.connected === false) || clusterError || age > 2 * POLL_MS + 1000 ? age : 0
+    if (!nodes.length) {
+      body.replaceChildren(el('tr', null, [el('td', { colspan: '5', class: 'muted', text: c ? 'no node has published yet' : clusterError || 'no data yet' })]))
+    } else {
+      body.replaceChildren.apply(
+        body,
+        nodes.map(function (n) {
+          var self = n.id === c.node
+          var lag = isNum(n.lagMs) ? n.lagMs + aged : null
+          var stale = lag == null || lag > staleMs
+          return el('tr', { 'data-testid': 'cluster-node-row', 'data-node': n.id, 'data-self': String(self), 'data-stale': String(stale), class: (self ? 'self' : '') + (stale ? ' stale' : '') }, [
+            el('td', { class: 'node', 'data-testid': 'cluster-node-id', title: n.id }, [n.id, self ? el('span', { class: 'self-badge', text: 'this node' }) : null]),
+            el('td', { 'data-testid': 'cluster-node-published', 'data-value': isNum(n.publishedAt) ? String(n.publishedAt) : '', title: isNum(n.publishedAt) ? new Date(n.publishedAt).toISOString() : '', text: isNum(n.publishedAt) ? fmtTime(n.publishedAt / 1000) : '—' }),
+            el('td', { class: 'num lag', 'data-testid': 'cluster-node-lag', 'data-value': lag == null ? '' : String(lag), text: fmtLag(lag) }),
+            el('td', { class: 'num', 'data-testid': 'cluster-node-series', 'data-value': isNum(n.series) ? String(n.series) : '', text: fmt(n.series) }),
+            el('td', { class: 'state', 'data-testid': 'cluster-node-state', text: stale ? 'behind: lag over ' + fmtLag(staleMs) : 'publishing' }),
+          ])
+        }),
+      )
+    }
+    renderClusterStatus()
+  }
+  // The panel's line about Redis and this node's publishes (from the ticks, once a second).
+  function renderClusterStatus() {
+    var panel = $('#panel-cluster')
+    if (panel.hidden) return
+    var c = hs.cluster
+    var r = (hs.server && hs.server.redis) || null
+    var down = !!(r && r.connected === false)
+    panel.classList.toggle('down', down || !!clusterError)
+    var n = c ? c.nodes.length : null
+    var parts = []
+    if (down) parts.push('Redis unreachable' + (c ? ': nodes as of ' + fmtTime(c.receivedAt / 1000) : ''))
+    else if (clusterError) parts.push(clusterError + (c ? ': nodes as of ' + fmtTime(c.receivedAt / 1000) : ''))
+    parts.push(n == null ? 'nodes: —' : n + (n === 1 ? ' node' : ' nodes'))
+    parts.push('highlighted: lag over ' + fmtLag(staleAfterMs()))
+    var hint = $('#cluster-status')
+    hint.setAttribute('data-value', n == null ? '' : String(n))
+    hint.setAttribute('data-state', down ? 'down' : clusterError ? 'error' : 'connected')
+    hint.textContent = parts.join(' · ')
+    var pub = $('#cluster-publish')
+    pub.textContent = r && isNum(r.publishes) ? 'this node (' + (c ? c.node : (hs.server && hs.server.nodeId) || '?') + '): ' + fmt(r.publishes) + ' publishes' + (isNum(r.lastPublishMs) ? ', last took ' + fmt(r.lastPublishMs) + ' ms' : '') : ''
+  }
+
+  function showScopeToggle() {
+    var box = $('#scope-toggle')
+    box.hidden = !clusterMode()
+    var scope = effectiveScope()
+    box.setAttribute('data-value', scope)
+    box.querySelectorAll('button').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-scope') === scope)) })
+  }
+  function setScope(scope) {
+    if (scope !== 'node' && scope !== 'cluster') return
+    if (scope === hs.scope) return
+    hs.scope = scope
+    showScopeToggle()
+    updateHash()
+    var sel = hs.selected
+    if (!sel) return
+    clearStats()
+    refreshSelectedNow()
+  }
+  $('#scope-toggle').addEventListener('click', function (e) {
+    var b = e.target.closest('button[data-scope]')
+    if (b) setScope(b.getAttribute('data-scope'))
+  })
   $('#spc-rules').addEventListener('change', function () { refreshSelected() })
 
   // ---------- top-k ----------
@@ -997,14 +1288,17 @@
     if (busy) return
     busy = true
     lastPoll = Date.now()
-    Promise.all([refreshSelected(), refreshTop(), refreshAb()]).then(
+    // The cluster first: the chosen series' cluster numbers depend on what it says.
+    Promise.all([refreshCluster().then(refreshSelected), refreshTop(), refreshAb()]).then(
       function () { busy = false },
       function () { busy = false },
     )
   }
   // Every 2 s while the stream is live; every 10 s while it is not (the server may be down,
   // and a failed fetch is a red line in the console).
+  var started = false
   setInterval(function () {
+    if (!started) return
     var every = hs.connection === 'live' ? POLL_MS : 5 * POLL_MS
     if (Date.now() - lastPoll >= every - 50) pollNow()
   }, 500)
@@ -1017,6 +1311,7 @@
     var h = location.hash.replace(/^#/, '')
     if (!h) return Promise.resolve()
     var params = new URLSearchParams(h)
+    if (params.get('scope') === 'cluster') hs.scope = 'cluster'
     var name = params.get('name')
     if (!name) return Promise.resolve()
     var tags = {}
@@ -1035,6 +1330,9 @@
 
   connect()
   refreshSeriesList()
-  refreshServer()
-  selectFromHash().then(pollNow)
+  // The first poll once the server's windows are known (the window menu comes from them).
+  Promise.all([refreshServer(), selectFromHash()]).then(function () {
+    started = true
+    pollNow()
+  })
 })()
