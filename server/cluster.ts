@@ -26,7 +26,8 @@
  */
 import Redis, { Cluster } from 'ioredis'
 
-import { HyperLogLog, Moments, QuantileSketch } from '../index'
+import { HyperLogLog, QuantileSketch } from '../index'
+import { SmallSketch } from './small-sketch'
 import { b64, checkSeriesState, restoreSeries, seriesState, unb64, type SeriesState } from './state'
 import { HttpError, QUANTILES, seriesKey, type Store } from './store'
 import { BucketState, type Bucket } from './windows'
@@ -148,7 +149,7 @@ function bucketJson(store: Store, b: Bucket, id: number): BucketJson | null {
   const st = b.series.get(id)
   if (st === undefined) return null
   const j: BucketJson = { count: st.count, sum: st.sum, comp: st.comp, min: Number.isFinite(st.min) ? st.min : null, max: Number.isFinite(st.max) ? st.max : null, last: Number.isNaN(st.last) ? null : st.last }
-  if (st.sketch !== null) j.sketch = b64(st.sketch.serialize())
+  if (st.dist !== null) j.sketch = b64(st.dist.view().serialize())
   if (b.uniques !== null && b.uniques.count({ s: String(id) }) > 0) j.hll = b64(b.uniques.toHyperLogLog({ s: String(id) }).toRedis())
   void store
   return j
@@ -221,7 +222,10 @@ export class ClusterNode {
           st.min = j.min ?? Infinity
           st.max = j.max ?? -Infinity
           st.last = j.last ?? NaN
-          if (j.sketch !== undefined) st.sketch = QuantileSketch.deserialize(unb64(j.sketch))
+          if (j.sketch !== undefined) {
+            const sk = QuantileSketch.deserialize(unb64(j.sketch))
+            st.dist = SmallSketch.from(sk, sk.relativeAccuracy)
+          }
           this.store.windows.restore(tier.bucketMs, indexes[i], s.id, st, j.hll === undefined ? null : HyperLogLog.fromRedis(unb64(j.hll)))
         }
       })
@@ -398,18 +402,17 @@ export class ClusterNode {
 
 /**
  * Merges one series' states from several nodes: counters add (each node's exact compensated
- * sum), distributions merge their sketches (bins add) and moments, gauges take the most recently
+ * sum), distributions merge their sketches (bins add), gauges take the most recently
  * seen node's value. Order-independent: the inputs are sorted by node first by the caller, and
  * every step is commutative for counts and bins.
  */
-export function mergeStates(states: SeriesState[]): { count: number; sum: number; value: number | null; sketch: QuantileSketch | null; moments: Moments | null } {
+export function mergeStates(states: SeriesState[]): { count: number; sum: number; value: number | null; sketch: QuantileSketch | null } {
   let count = 0
   let sum = 0
   let comp = 0
   let value: number | null = null
   let latest = -Infinity
   let sketch: QuantileSketch | null = null
-  let moments: Moments | null = null
   for (const st of states) {
     count += st.count
     if (st.sum !== undefined) {
@@ -427,12 +430,8 @@ export function mergeStates(states: SeriesState[]): { count: number; sum: number
       const sk = QuantileSketch.deserialize(unb64(st.sketch))
       sketch = sketch === null ? sk : sketch.merge(sk)
     }
-    if (st.moments !== undefined) {
-      const m = Moments.deserialize(unb64(st.moments))
-      moments = moments === null ? m : moments.merge(m)
-    }
   }
-  return { count, sum: sum + comp, value, sketch, moments }
+  return { count, sum: sum + comp, value, sketch }
 }
 
 /** The receiver's side: reads this node's event stream after `pos` and hands each entry over. */

@@ -38,7 +38,7 @@ export function* renderText(store: Store, format: 'prometheus' | 'openmetrics'):
       const fam = om ? name : `${name}_total`
       out += `# HELP ${fam} ${help}\n# TYPE ${fam} counter\n`
       for (const s of f.series.values()) {
-        out += `${name}_total${s.labelText} ${formatNumber(s.total())}\n`
+        out += (s.text ??= `${name}_total${s.labelText} ${formatNumber(s.total())}\n`)
         if (++n % SLICE === 0) {
           yield out
           out = ''
@@ -47,8 +47,7 @@ export function* renderText(store: Store, format: 'prometheus' | 'openmetrics'):
     } else if (f.kind === 'gauge' || f.kind === 'set') {
       out += `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`
       for (const s of f.series.values()) {
-        const v = f.kind === 'set' ? store.uniques(s) : s.value
-        out += `${name}${s.labelText} ${formatNumber(v)}\n`
+        out += (s.text ??= `${name}${s.labelText} ${formatNumber(f.kind === 'set' ? store.uniques(s) : s.value)}\n`)
         if (++n % SLICE === 0) {
           yield out
           out = ''
@@ -57,7 +56,7 @@ export function* renderText(store: Store, format: 'prometheus' | 'openmetrics'):
     } else {
       out += `# HELP ${name} ${help}\n# TYPE ${name} summary\n`
       for (const s of f.series.values()) {
-        out += summaryLines(name, s)
+        out += (s.text ??= summaryLines(name, s))
         if (++n % SLICE === 0) {
           yield out
           out = ''
@@ -69,7 +68,7 @@ export function* renderText(store: Store, format: 'prometheus' | 'openmetrics'):
 }
 
 function summaryLines(name: string, s: Series): string {
-  const sk = s.sketch!
+  const sk = s.dist!.view()
   let out = ''
   if (sk.count > 0) {
     const qs = sk.quantiles([...QUANTILES])
@@ -84,7 +83,7 @@ export function* renderProtobuf(store: Store, schema: number): Generator<Uint8Ar
   for (const [name, f] of store.familyEntries()) {
     if (f.kind === 'dist') {
       const series: NativeHistogramSeries[] = []
-      for (const s of f.series.values()) series.push({ labels: s.labels, histogram: s.sketch!.toPrometheusNativeHistogram({ schema }) })
+      for (const s of f.series.values()) series.push({ labels: s.labels, histogram: s.dist!.view().toPrometheusNativeHistogram({ schema }) })
       yield encodeNativeHistogramFamily(name, f.help, series)
     } else {
       const series: ScalarSeries[] = []

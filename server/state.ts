@@ -18,7 +18,8 @@ import { createHash } from 'node:crypto'
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 
-import { HyperLogLog, Moments, QuantileSketch } from '../index'
+import { HyperLogLog, QuantileSketch } from '../index'
+import { SmallSketch } from './small-sketch'
 import { STATSD_TYPES, type StatsdType } from './events'
 import type { Series, Store } from './store'
 
@@ -36,7 +37,8 @@ export interface SeriesState {
   comp?: number
   value?: number | null
   sketch?: string
-  moments?: string
+  /** Distributions: Welford's [count, mean, M2] of the values. */
+  welford?: [number, number, number]
   hll?: string
 }
 
@@ -51,8 +53,8 @@ export function seriesState(store: Store, s: Series): SeriesState {
     st.comp = s.comp
   } else if (s.kind === 'gauge') st.value = Number.isNaN(s.value) ? null : s.value
   else if (s.kind === 'dist') {
-    st.sketch = b64(s.sketch!.serialize())
-    st.moments = b64(s.moments!.serialize())
+    st.sketch = b64(s.dist!.view().serialize())
+    st.welford = [s.wn, s.wmean, s.wm2]
   } else st.hll = b64(store.sets.toHyperLogLog({ s: String(s.id) }).toRedis())
   return st
 }
@@ -68,8 +70,13 @@ export function restoreSeries(store: Store, st: SeriesState, now: number): boole
     s.comp = Number(st.comp ?? 0)
   } else if (s.kind === 'gauge') s.value = st.value ?? NaN
   else if (s.kind === 'dist') {
-    s.sketch = QuantileSketch.deserialize(unb64(st.sketch ?? ''))
-    s.moments = Moments.deserialize(unb64(st.moments ?? ''))
+    const sk = QuantileSketch.deserialize(unb64(st.sketch ?? ''))
+    s.dist = SmallSketch.from(sk, sk.relativeAccuracy)
+    const w = st.welford
+    if (w !== undefined) {
+      if (!Array.isArray(w) || w.length !== 3 || !w.every((x) => typeof x === 'number' && Number.isFinite(x)) || w[0] < 0) throw new RangeError('welford must be [count, mean, M2]')
+      ;[s.wn, s.wmean, s.wm2] = w
+    }
   } else store.sets.mergeHyperLogLog({ s: String(s.id) }, HyperLogLog.fromRedis(unb64(st.hll ?? '')))
   return true
 }

@@ -9,12 +9,13 @@
  * refusals are counted, by metric), idle series expire after --series-ttl, a name used with two
  * types is refused at ingest (counted) so /metrics never fails on input.
  */
-import { betaBinomialAB, individualsChart, Moments, QuantileSketch, twoProportionZTest, UniqueCounter, welchTTestFromSummaries } from '../index'
+import { betaBinomialAB, individualsChart, type QuantileSketch, twoProportionZTest, UniqueCounter, welchTTestFromSummaries } from '../index'
 import type { RuleSet } from '../index'
 import { STATSD_TYPES, type StatsdType } from './events'
 import type { NameMapper } from './mapping'
 import { sanitizeLabelName } from './mapping'
 import type { SharedCounters } from './counters'
+import { SmallSketch } from './small-sketch'
 import { Windows } from './windows'
 
 export type Kind = 'counter' | 'gauge' | 'dist' | 'set'
@@ -94,13 +95,18 @@ export class Series {
   sum = 0
   comp = 0
   value = NaN
-  sketch: QuantileSketch | null = null
-  moments: Moments | null = null
+  /** Distributions: the values (a list while small, then a QuantileSketch). */
+  dist: SmallSketch | null = null
+  /** Distributions: Welford's count, mean and M2 of the values (unweighted; for Welch's test). */
+  wn = 0
+  wmean = 0
+  wm2 = 0
+  /** The series' exposition lines as last rendered; null once it changed. */
+  text: string | null = null
   constructor(
     readonly id: number,
     readonly key: string,
     readonly name: string,
-    readonly tags: [string, string][],
     readonly type: StatsdType,
     readonly kind: Kind,
     readonly prom: string,
@@ -112,6 +118,18 @@ export class Series {
 
   total(): number {
     return this.sum + this.comp
+  }
+
+  get tags(): [string, string][] {
+    return parseKey(this.key).tags
+  }
+
+  /** Welford's update (the moments Welch's test needs). */
+  observe(v: number): void {
+    this.wn++
+    const d = v - this.wmean
+    this.wmean += d / this.wn
+    this.wm2 += d * (v - this.wmean)
   }
 }
 
@@ -208,11 +226,8 @@ export class Store {
       family = { kind, help: mapped.help ?? `StatsD ${kind === 'dist' ? 'timer/histogram/distribution' : kind} ${name}`, series: new Map() }
       this.families.set(prom, family)
     }
-    const s = new Series(this.nextId++, key, name, tags, type, kind, prom, labels, labelText, now)
-    if (kind === 'dist') {
-      s.sketch = new QuantileSketch({ relativeAccuracy: this.opts.relativeAccuracy })
-      s.moments = new Moments()
-    }
+    const s = new Series(this.nextId++, key, name, type, kind, prom, labels, labelText, now)
+    if (kind === 'dist') s.dist = new SmallSketch(this.opts.relativeAccuracy)
     this.series.set(key, s)
     this.byId.set(s.id, s)
     family.series.set(labelText, s)
@@ -240,6 +255,7 @@ export class Store {
         continue
       }
       s.lastSeen = now
+      s.text = null
       if (this.dirty !== null) this.dirty.add(s)
       const v = b.values[i]
       const rate = b.rates[i]
@@ -260,9 +276,8 @@ export class Store {
           break
         }
         case 'dist': {
-          if (rate === 1) s.sketch!.add(v)
-          else s.sketch!.add(v, 1 / rate)
-          s.moments!.add(v)
+          s.dist!.add(v, rate)
+          s.observe(v)
           if (!w.record(s.id, t, now, v, 1, true, undefined)) c.loss('late')
           break
         }
@@ -349,7 +364,7 @@ export class Store {
       out.uniques = s.kind === 'set' ? this.uniques(s) : null
       if (s.kind === 'counter') Object.assign(out, { sum: s.total(), min: null, max: null, mean: s.count > 0 ? s.total() / s.count : null })
       else if (s.kind === 'dist') {
-        const sk = s.sketch!
+        const sk = s.dist!.view()
         Object.assign(out, { count: sk.count, sum: sk.sum, min: sk.min, max: sk.max, mean: sk.mean, quantiles: quantiles(sk) })
       } else Object.assign(out, { sum: null, min: null, max: null, mean: null })
       if (out.quantiles === undefined) out.quantiles = null
@@ -416,7 +431,8 @@ export class Store {
   history(name: string, tags: [string, string][], seconds: number): Record<string, unknown> {
     const s = this.find(name, tags)
     const h = this.windows.history(s.id, seconds, this.now())
-    const q = (st: (typeof h.states)[number], p: number): number | null => (st?.sketch != null && st.sketch.count > 0 ? st.sketch.quantile(p) : null)
+    const views = h.states.map((st) => (st?.dist != null && st.dist.count > 0 ? st.dist.view() : null))
+    const q = (i: number, p: number): number | null => views[i]?.quantile(p) ?? null
     return {
       ...this.describe(s),
       step: h.step,
@@ -424,9 +440,9 @@ export class Store {
       count: h.states.map((st) => (st === null ? null : st.count)),
       rate: h.states.map((st) => (st === null ? null : (s.kind === 'counter' ? st.sum : st.count) / h.step)),
       mean: h.states.map((st) => (st === null || s.kind === 'set' ? null : st.sum / st.count)),
-      p50: h.states.map((st) => q(st, 0.5)),
-      p90: h.states.map((st) => q(st, 0.9)),
-      p99: h.states.map((st) => q(st, 0.99)),
+      p50: h.states.map((_, i) => q(i, 0.5)),
+      p90: h.states.map((_, i) => q(i, 0.9)),
+      p99: h.states.map((_, i) => q(i, 0.99)),
       uniques: s.kind === 'set' ? h.uniques : h.uniques.map(() => null),
       value: h.states.map((st) => (st === null || s.kind !== 'gauge' ? null : st.last)),
     }
@@ -470,7 +486,7 @@ export class Store {
       const exposures = counterSum(p.exposures, v)
       const conversions = counterSum(p.conversions, v)
       const vs = p.value === null ? undefined : this.series.get(seriesKey(p.value, [[p.tag, v]]))
-      const m = vs?.moments ?? null
+      const m = vs?.kind === 'dist' ? { count: vs.wn, mean: vs.wmean, variance: vs.wn > 1 ? vs.wm2 / (vs.wn - 1) : NaN } : null
       if (exposures === 0) errors.push(`variant ${JSON.stringify(v)} has no exposures yet`)
       return { name: v, exposures, conversions, rate: exposures > 0 ? conversions / exposures : null, valueCount: m?.count ?? 0, valueMean: m !== null && m.count > 0 ? m.mean : null, moments: m }
     })
@@ -492,10 +508,7 @@ export class Store {
     if (p.value !== null) {
       if (A.moments !== null && B.moments !== null && A.moments.count >= 2 && B.moments.count >= 2) {
         welch = attempt(() =>
-          welchTTestFromSummaries(
-            { count: A.moments!.count, mean: A.moments!.mean, variance: A.moments!.variance() },
-            { count: B.moments!.count, mean: B.moments!.mean, variance: B.moments!.variance() },
-          ),
+          welchTTestFromSummaries(A.moments!, B.moments!),
         )
       } else errors.push(`value metric ${JSON.stringify(p.value)} needs at least 2 values per variant`)
     }

@@ -14,6 +14,7 @@
  * and, for sets, the bucket's UniqueCounter (sparse registers until they fill) keyed by series.
  */
 import { HyperLogLog, QuantileSketch, UniqueCounter } from '../index'
+import { SmallSketch } from './small-sketch'
 
 export interface Tier {
   bucketMs: number
@@ -27,7 +28,7 @@ export class BucketState {
   min = Infinity
   max = -Infinity
   last = NaN
-  sketch: QuantileSketch | null = null
+  dist: SmallSketch | null = null
 
   /** One value; a counter's sample rate divides it into the sum (StatsD's value / rate). */
   add(v: number, rate: number): void {
@@ -220,7 +221,7 @@ export class Windows {
         b.uniques.add({ s: String(id) }, member)
       } else {
         s.add(value, rate)
-        if (dist) (s.sketch ??= new QuantileSketch({ relativeAccuracy: this.relativeAccuracy })).add(value)
+        if (dist) (s.dist ??= new SmallSketch(this.relativeAccuracy)).add(value)
       }
     }
     return true
@@ -246,7 +247,7 @@ export class Windows {
       if (s.min < out.min) out.min = s.min
       if (s.max > out.max) out.max = s.max
       if (!Number.isNaN(s.last)) out.last = s.last
-      if (wantSketch && s.sketch !== null) (out.sketch ??= new QuantileSketch({ relativeAccuracy: this.relativeAccuracy })).merge(s.sketch)
+      if (wantSketch && s.dist !== null) s.dist.mergeInto((out.sketch ??= new QuantileSketch({ relativeAccuracy: this.relativeAccuracy })))
       if (b.uniques !== null && b.uniques.count({ s: String(id) }) > 0) (hll ??= new HyperLogLog()).merge(b.uniques.toHyperLogLog({ s: String(id) }))
     }
     if (!any) return null
