@@ -21,7 +21,7 @@ import { STATSD_TYPES, type EventSink, type ParseErrorReason, type ParseLimits, 
 import { connectRedis, KEYS, StreamReader, type RedisClient } from './cluster'
 import { decodeJsonEvents, decodeNdjsonEvents } from './http-events'
 import { NameMapper } from './mapping'
-import { parseStatsdLines } from './statsd'
+import { detach, parseStatsdLines } from './statsd'
 import { GAUGE_DELTA, newBatch, seriesKey, type EventBatch } from './store'
 
 export interface ReceiverData {
@@ -61,15 +61,18 @@ const limits: ParseLimits = { maxLineLength: config.maxLineBytes, maxTags: confi
 const typeCode = new Map(STATSD_TYPES.map((t, i) => [t, i]))
 
 let batch: EventBatch = newBatch(BATCH)
+/** Series keys numbered for the aggregator (see EventBatch). */
+const keyIds = new Map<string, number>()
+const KEY_IDS_MAX = Math.max(100_000, 2 * config.maxSeries)
 let flushScheduled = false
 let badSeen = 0
 const badLines: { time: number; reason: ParseErrorReason; line: string }[] = []
 
 function flush(streamId?: string): void {
   flushScheduled = false
-  if (batch.n === 0 && streamId === undefined) return
+  if (batch.n === 0 && streamId === undefined && !batch.reset) return
   counters.add('events', batch.n)
-  aggregator.postMessage({ type: 'batch', batch, streamId }, [batch.types.buffer, batch.values.buffer, batch.rates.buffer, batch.times.buffer] as ArrayBuffer[])
+  aggregator.postMessage({ type: 'batch', batch, streamId }, [batch.ids.buffer, batch.types.buffer, batch.values.buffer, batch.rates.buffer, batch.times.buffer] as ArrayBuffer[])
   batch = newBatch(BATCH)
 }
 
@@ -121,8 +124,22 @@ const sink: EventSink = {
       if (k.indexOf(',') >= 0 || v.indexOf(',') >= 0 || k.indexOf('|') >= 0 || v.indexOf('|') >= 0) tags[i] = [sanitizeTag(k), sanitizeTag(v)]
     }
     const name = e.name.indexOf('|') >= 0 ? e.name.replace(/\|/g, '_') : e.name
+    const key = tags.length === 0 ? name : seriesKey(name, tags)
+    let kid = keyIds.get(key)
+    if (kid === undefined) {
+      if (keyIds.size >= KEY_IDS_MAX) {
+        // Forget the numbering (the aggregator too, at this batch) rather than grow without bound.
+        flush()
+        keyIds.clear()
+        batch.reset = true
+      }
+      kid = keyIds.size
+      const owned = detach(key) // a key sliced from a packet would keep the whole packet alive
+      keyIds.set(owned, kid)
+      batch.newKeys.push(kid, owned)
+    }
     const i = batch.n++
-    batch.keys[i] = seriesKey(name, tags)
+    batch.ids[i] = kid
     batch.types[i] = typeCode.get(e.type)! | (e.delta === true ? GAUGE_DELTA : 0)
     batch.values[i] = e.value
     batch.rates[i] = e.sampleRate

@@ -28,10 +28,17 @@ export const QUANTILES = [0.5, 0.9, 0.99, 0.999] as const
 /** Type codes in an event batch: index into STATSD_TYPES, plus GAUGE_DELTA for `+3`/`-3` gauges. */
 export const GAUGE_DELTA = 8
 
-/** Events from the receiver to the aggregator, column by column (one postMessage per batch). */
+/**
+ * Events from the receiver to the aggregator, column by column (one postMessage per batch).
+ * Series keys travel once: the receiver numbers each key it meets (`ids`), and a batch carries
+ * the keys first numbered in it (`newKeys`: id, key, id, key, ...); `reset` says the receiver
+ * forgot its numbering (it keeps at most KEY_IDS_MAX keys) before this batch.
+ */
 export interface EventBatch {
   n: number
-  keys: string[]
+  ids: Uint32Array
+  newKeys: (number | string)[]
+  reset: boolean
   types: Uint8Array
   values: Float64Array
   rates: Float64Array
@@ -44,7 +51,9 @@ export interface EventBatch {
 export function newBatch(capacity: number): EventBatch {
   return {
     n: 0,
-    keys: new Array(capacity),
+    ids: new Uint32Array(capacity),
+    newKeys: [],
+    reset: false,
     types: new Uint8Array(capacity),
     values: new Float64Array(capacity),
     rates: new Float64Array(capacity),
@@ -103,6 +112,8 @@ export class Series {
   wm2 = 0
   /** The series' exposition lines as last rendered; null once it changed. */
   text: string | null = null
+  /** Set when the series expired or was deleted (a stale reference then looks it up again). */
+  deleted = false
   constructor(
     readonly id: number,
     readonly key: string,
@@ -235,21 +246,39 @@ export class Store {
     return s
   }
 
+  /** The receiver's key numbering: key by id, and the series last found for each id. */
+  private keyById: string[] = []
+  private seriesByKeyId: (Series | undefined)[] = []
+
   /** Applies one batch from the receiver. */
   apply(b: EventBatch): void {
     const now = this.now()
     const c = this.opts.counters
     const w = this.windows
+    if (b.reset) {
+      this.keyById = []
+      this.seriesByKeyId = []
+    }
+    for (let i = 0; i < b.newKeys.length; i += 2) {
+      this.keyById[b.newKeys[i] as number] = b.newKeys[i + 1] as string
+      this.seriesByKeyId[b.newKeys[i] as number] = undefined
+    }
     for (let i = 0; i < b.n; i++) {
       const code = b.types[i]
       const type = STATSD_TYPES[code & 7]
-      const key = b.keys[i]
-      let s = this.series.get(key)
-      if (s === undefined) {
-        const created = this.create(key, type, now)
-        if (created === null) continue
-        s = created
-      } else if (s.kind !== KIND_OF[type]) {
+      const kid = b.ids[i]
+      let s = this.seriesByKeyId[kid]
+      if (s === undefined || s.deleted) {
+        const key = this.keyById[kid]
+        s = this.series.get(key)
+        if (s === undefined) {
+          const created = this.create(key, type, now)
+          if (created === null) continue
+          s = created
+        }
+        this.seriesByKeyId[kid] = s
+      }
+      if (s.kind !== KIND_OF[type]) {
         c.loss('type_collision')
         this.bump(this.collisionsByMetric, s.prom)
         continue
@@ -306,6 +335,7 @@ export class Store {
   }
 
   delete(s: Series): void {
+    s.deleted = true
     this.series.delete(s.key)
     this.byId.delete(s.id)
     const f = this.families.get(s.prom)
