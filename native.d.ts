@@ -165,6 +165,9 @@ export interface MetricFamilyDef {
   relativeAccuracy: number
   maxSeries: number
   aggregator: string
+  pruneAgedBuckets: boolean
+  emptyQuantileNan: boolean
+  nativeHistogram: boolean
 }
 
 /** Applies staged counter/gauge/histogram rows; returns the sids that name no live series. */

@@ -217,22 +217,20 @@ test('bad label sets and values throw and change nothing', async (t) => {
   const r = fresh()
   const c = new hs.Counter({ name: 'c_total', help: 'h', labelNames: ['a', 'b'], registers: [r] })
   c.inc({ a: 'x', b: 'y' }, 5)
-  t.throws(() => c.inc({ a: 'x' }), { instanceOf: RangeError, message: /missing/ })
   // Unknown label names are refused when the label set is new (the hot path of a known label
-  // set reads only the declared names).
+  // set reads only the declared names). Left-out labels are accepted (prom-client-parity.spec.ts).
   t.throws(() => c.inc({ a: 'new', b: 'y', z: '1' } as never), { instanceOf: RangeError, message: /unknown label "z"/ })
   t.throws(() => c.inc({ a: 'x', b: {} as never }), { instanceOf: TypeError })
   t.throws(() => c.labels('x'), { instanceOf: RangeError })
-  t.throws(() => c.inc(), { instanceOf: RangeError, message: /give their values/ })
   t.throws(() => c.inc({ a: 'x', b: 'y' }, -1), { instanceOf: RangeError })
-  t.throws(() => c.inc({ a: 'x', b: 'y' }, NaN), { instanceOf: RangeError })
-  t.throws(() => c.labels('x', 'y').inc('2' as never), { instanceOf: RangeError })
+  t.throws(() => c.inc({ a: 'x', b: 'y' }, Infinity), { instanceOf: TypeError })
+  t.throws(() => c.labels('x', 'y').inc('2' as never), { instanceOf: TypeError })
   const h = new hs.Histogram({ name: 'h', help: 'h', registers: [r] })
-  t.throws(() => h.observe(NaN), { instanceOf: RangeError })
+  t.throws(() => h.observe(NaN), { instanceOf: TypeError })
   const g = new hs.Gauge({ name: 'g', help: 'h', registers: [r] })
-  t.throws(() => g.set(Infinity), { instanceOf: RangeError })
+  t.throws(() => g.set('1' as never), { instanceOf: TypeError })
   const s = new hs.Summary({ name: 's', help: 'h', registers: [r] })
-  t.throws(() => s.observe(undefined as never), { instanceOf: RangeError })
+  t.throws(() => s.observe(undefined as never), { instanceOf: TypeError })
   const text = await r.metrics()
   t.true(text.includes('c_total{a="x",b="y"} 5\n'))
   t.true(text.includes('h_count 0\n') && text.includes('g 0\n') && text.includes('s_count 0\n'))
@@ -357,10 +355,10 @@ test.serial('a windowed summary forgets values older than maxAgeSeconds; count a
     now += 6_000 // the first value is 11 s old
     v = (await s.get()).values
     t.deepEqual(v.map((x) => x.value), [1, 1, 1001, 2])
-    now += 60_000
+    now += 60_000 // an empty window: quantiles 0, as prom-client (emptyQuantile: NaN for NaN)
     v = (await s.get()).values
-    t.true(Number.isNaN(v[0].value) && Number.isNaN(v[1].value))
-    t.true((await r.metrics()).includes('w{quantile="0"} NaN\n'))
+    t.deepEqual(v.map((x) => x.value), [0, 0, 1001, 2])
+    t.true((await r.metrics()).includes('w{quantile="0"} 0\n'))
   } finally {
     Date.now = realNow
   }

@@ -21,6 +21,12 @@ export interface MetricFamilyDef {
   relativeAccuracy: number
   maxSeries: number
   aggregator: string
+  /** Summary: drop a series once its window is empty (prom-client's pruneAgedBuckets). */
+  pruneAgedBuckets: boolean
+  /** Summary: an empty window's quantiles are NaN instead of 0. */
+  emptyQuantileNan: boolean
+  /** Histogram: also keep an all-time sketch per series (native-histogram export). */
+  nativeHistogram: boolean
 }
 
 export const OVERFLOW_LABEL_VALUE = '__overflow__'
@@ -112,7 +118,10 @@ function sameDef(a: MetricFamilyDef, b: MetricFamilyDef): boolean {
     a.ageBuckets === b.ageBuckets &&
     a.relativeAccuracy === b.relativeAccuracy &&
     a.maxSeries === b.maxSeries &&
-    a.aggregator === b.aggregator
+    a.aggregator === b.aggregator &&
+    a.pruneAgedBuckets === b.pruneAgedBuckets &&
+    a.emptyQuantileNan === b.emptyQuantileNan &&
+    a.nativeHistogram === b.nativeHistogram
   )
 }
 
@@ -179,7 +188,8 @@ export class JsMetricsStore {
   private newSeries(f: Family, labels: string[]): number {
     const width = f.def.kind === 'histogram' ? f.def.buckets.length + 2 : f.def.kind === 'summary' ? 2 : 1
     const sid = f.nextSid++
-    f.series.set(sid, { labels: [...labels], values: new Array<number>(width).fill(0), window: f.def.kind === 'summary' ? new JsWindow(f.def) : null })
+    const windowed = f.def.kind === 'summary' || (f.def.kind === 'histogram' && f.def.nativeHistogram)
+    f.series.set(sid, { labels: [...labels], values: new Array<number>(width).fill(0), window: windowed ? new JsWindow(f.def) : null })
     f.index.set(labelKey(labels), sid)
     return sid
   }
@@ -270,6 +280,7 @@ export class JsMetricsStore {
             const bounds = f.def.buckets
             for (let i = 0; i < part.length; i++) s.values[bucketIndex(bounds, part[i])] += 1
             s.values[bounds.length + 1] += sum(part)
+            s.window?.addAll(part, nowMs)
           } else {
             s.values[0] += part.length
             s.values[1] += sum(part)
@@ -284,19 +295,32 @@ export class JsMetricsStore {
 
   snapshot(fid: number, nowMs: number): { sids: Uint32Array; rows: Float64Array } {
     const f = this.family(fid)
-    const sids = new Uint32Array(f.series.size)
+    const empty = f.def.emptyQuantileNan ? NaN : 0
+    const sids: number[] = []
     const rows: number[] = []
-    let i = 0
+    const pruned: number[] = []
     // Map iteration is insertion order, and sids only grow: creation order, as the BTreeMap.
     for (const [sid, s] of f.series) {
-      sids[i++] = sid
-      for (const v of s.values) rows.push(v)
-      if (s.window) {
+      if (s.window && f.def.kind === 'summary') {
         const m = s.window.merged(nowMs)
-        for (const q of f.def.percentiles) rows.push(m.quantile(q))
+        if (f.def.pruneAgedBuckets && m.count === 0) {
+          pruned.push(sid)
+          continue
+        }
+        sids.push(sid)
+        for (const v of s.values) rows.push(v)
+        for (const q of f.def.percentiles) rows.push(m.count === 0 ? empty : m.quantile(q))
+      } else {
+        sids.push(sid)
+        for (const v of s.values) rows.push(v)
       }
     }
-    return { sids, rows: Float64Array.from(rows) }
+    for (const sid of pruned) {
+      f.index.delete(labelKey(f.series.get(sid)!.labels))
+      f.series.delete(sid)
+      if (f.overflow === sid) f.overflow = null
+    }
+    return { sids: Uint32Array.from(sids), rows: Float64Array.from(rows) }
   }
 
   labels(fid: number, sids: Uint32Array): (string[] | null)[] {

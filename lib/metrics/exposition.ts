@@ -26,11 +26,55 @@ export function escapeHelp(s: string, format: ExpositionFormat): string {
   return format === 'openmetrics' ? out.replace(/"/g, '\\"') : out
 }
 
-/** `a="x",b="y"`: the inside of a sample's braces, without them (extra labels may follow). */
+/** The stored value of a label left out of a labels object (metric.ts ABSENT): not rendered. */
+const ABSENT = '\u0000'
+
+/** `a="x",b="y"`: the inside of a sample's braces, without them (extra labels may follow). Left-out labels are skipped. */
 export function renderLabels(names: readonly string[], values: readonly string[]): string {
   let s = ''
-  for (let i = 0; i < names.length; i++) s += `${i === 0 ? '' : ','}${names[i]}="${escapeLabelValue(values[i])}"`
+  for (let i = 0; i < names.length; i++) {
+    if (values[i] === ABSENT) continue
+    s += `${s === '' ? '' : ','}${names[i]}="${escapeLabelValue(values[i])}"`
+  }
   return s
+}
+
+/** A labels object rendered as prom-client does (keys in their order, values with String()). */
+export function renderLabelObject(labels: Record<string, unknown>): string {
+  let s = ''
+  for (const k of Object.keys(labels)) {
+    const v = labels[k]
+    if (v === undefined) continue
+    s += `${s === '' ? '' : ','}${k}="${escapeLabelValue(String(v))}"`
+  }
+  return s
+}
+
+/** What `registerMetric` accepts besides hotstats' own metrics: prom-client's custom metric shape. */
+export interface CustomMetricObject {
+  name: string
+  help?: string
+  type?: string
+  values?: Array<{ value: number; labels?: Record<string, unknown>; metricName?: string }>
+}
+
+/**
+ * A custom metric's `get()` result, rendered as prom-client's registry does: HELP and TYPE, then
+ * each value under its `metricName` (default: the metric's name) with its labels, then `extra`
+ * labels (the registry's default labels) not already set.
+ */
+export function formatCustom(m: CustomMetricObject, format: ExpositionFormat, extra: Record<string, string> = {}): string {
+  const type = m.type ?? 'untyped'
+  const fam = familyName(m.name, type, format)
+  let out = `# HELP ${fam} ${escapeHelp(m.help ?? '', format)}\n# TYPE ${fam} ${type === 'untyped' && format === 'openmetrics' ? 'unknown' : type}\n`
+  for (const v of m.values ?? []) {
+    let name = v.metricName ?? m.name
+    if (format === 'openmetrics' && type === 'counter' && !name.endsWith('_total')) name += '_total'
+    const labels: Record<string, unknown> = { ...v.labels }
+    for (const k of Object.keys(extra)) if (labels[k] === undefined) labels[k] = extra[k]
+    out += `${name}${braces(renderLabelObject(labels))} ${formatValue(v.value)}\n`
+  }
+  return out
 }
 
 function braces(inner: string, extra?: string): string {

@@ -6,8 +6,9 @@
  */
 import { Metric, timer, type LabelValue, type LabelValues, type MetricConfiguration } from './metric'
 
-function badValue(what: string, value: unknown): RangeError {
-  return new RangeError(`gauge ${what} must be a finite number, got ${typeof value === 'number' ? value : typeof value}`)
+/** A gauge takes any number, NaN and infinities included (as prom-client); anything else is a TypeError. */
+function badValue(what: string, value: unknown): TypeError {
+  return new TypeError(`gauge ${what} must be a number, got ${value === null ? 'null' : typeof value}`)
 }
 
 export class GaugeChild {
@@ -18,7 +19,7 @@ export class GaugeChild {
   ) {}
 
   set(value: number): void {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw badValue('value', value)
+    if (typeof value !== 'number') throw badValue('value', value)
     const st = this.m.stage
     st[this.at] = 1
     st[this.at + 1] = value
@@ -30,7 +31,7 @@ export class GaugeChild {
       this.m.stage[this.at + 2] += 1
       return
     }
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw badValue('increment', value)
+    if (typeof value !== 'number') throw badValue('increment', value)
     this.m.stage[this.at + 2] += value
   }
 
@@ -39,7 +40,7 @@ export class GaugeChild {
       this.m.stage[this.at + 2] -= 1
       return
     }
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw badValue('decrement', value)
+    if (typeof value !== 'number') throw badValue('decrement', value)
     this.m.stage[this.at + 2] -= value
   }
 
@@ -95,6 +96,7 @@ export class Gauge<T extends string = string> extends Metric<T, GaugeChild> {
   }
 
   flush(): void {
+    // A NaN delta is dirty too (NaN !== 0): it reaches the store as prom-client would add it.
     this.flushRows((st, at) => st[at] !== 0 || st[at + 2] !== 0)
   }
 }

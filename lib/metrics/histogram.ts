@@ -2,6 +2,7 @@
  * Histogram: counts of observations per bucket, their sum and count (prom-client's API).
  * Observed values are staged per thread (see observed.ts); the store finds each one's bucket.
  */
+import { relativeAccuracyOk } from '../js/quantile'
 import type { LabelValues, MetricConfiguration, MetricValue } from './metric'
 import { ObservedMetric, ObserverChild } from './observed'
 
@@ -25,6 +26,14 @@ export function exponentialBuckets(start: number, factor: number, count: number)
 export interface HistogramConfiguration<T extends string> extends MetricConfiguration<T, Histogram<T>> {
   /** Upper bounds, finite and strictly increasing (+Inf is added). Default DEFAULT_BUCKETS. */
   buckets?: readonly number[]
+  /**
+   * Also keep an all-time sketch per series (1% relative accuracy, `relativeAccuracy`), exported as
+   * a Prometheus native histogram (schema 8) beside the classic buckets when the registry is
+   * scraped in protobuf (`registry.protobuf()`, or a handler asked for it). Default false.
+   */
+  nativeHistogram?: boolean
+  /** Relative accuracy of the native histogram's sketch, in [1e-6, 1). Default 0.01. */
+  relativeAccuracy?: number
 }
 
 /** A bound child of a Histogram: `observe(value)`, `startTimer()`. */
@@ -42,7 +51,12 @@ export class Histogram<T extends string = string> extends ObservedMetric<T, Hist
     for (let i = 1; i < bounds.length; i++) {
       if (!(bounds[i - 1] < bounds[i])) throw new RangeError(`metric ${config?.name}: buckets must be strictly increasing, got ${bounds[i - 1]} then ${bounds[i]}`)
     }
-    super(config, 'histogram', { buckets: bounds }, 0, ['le'])
+    const nativeHistogram = config?.nativeHistogram ?? false
+    if (typeof nativeHistogram !== 'boolean') throw new TypeError(`metric ${config?.name}: nativeHistogram must be a boolean`)
+    const relativeAccuracy = config?.relativeAccuracy ?? 0.01
+    if (!relativeAccuracyOk(relativeAccuracy)) throw new RangeError(`metric ${config?.name}: relativeAccuracy must be in [1e-6, 1), got ${String(relativeAccuracy)}`)
+    super(config, 'histogram', { buckets: bounds, nativeHistogram, relativeAccuracy }, 0, ['le'])
+    this.acceptExemplarCalls(config as never)
   }
 
   protected makeChild(slot: number): HistogramChild {
@@ -51,10 +65,10 @@ export class Histogram<T extends string = string> extends ObservedMetric<T, Hist
 
   /** Creates the series for these labels with zero counts (prom-client's `zero`). */
   zero(labels: LabelValues<T>): void {
-    this.childOf(labels)
+    this.reviveChild(this.childOf(labels))
   }
 
-  protected valuesOf(row: Float64Array, labels: Record<string, string>, out: MetricValue[]): void {
+  protected valuesOf(row: Float64Array, labels: Record<string, string | number | boolean>, out: MetricValue[]): void {
     let cum = 0
     const nb = this.def.buckets.length
     for (let b = 0; b <= nb; b++) {

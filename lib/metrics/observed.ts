@@ -6,7 +6,7 @@
  * in its histogram bucket or adds the run to the summary's sketch (in Rust on the native
  * backend), and adds each run's compensated sum.
  */
-import { Metric, timer, type LabelValue, type LabelValues } from './metric'
+import { Metric, timer, type ExemplarCall, type LabelValue, type LabelValues, type MetricConfiguration } from './metric'
 import { store } from './store'
 
 const STAGED = 1024
@@ -48,6 +48,13 @@ export abstract class ObservedMetric<T extends string, C extends ObserverChild> 
   /** The series of each staged value, filled from the runs at flush. */
   private readonly sidsStaged = new Uint32Array(STAGED)
 
+  /** @internal prom-client's exemplar call shape, observe({ value, labels, exemplarLabels }) (exemplars dropped). */
+  protected acceptExemplarCalls(config: MetricConfiguration<T, never>): void {
+    if (config.enableExemplars !== true) return
+    const observe = this.observe.bind(this)
+    this.observe = ((o: ExemplarCall<T> = {}) => observe((o.labels ?? {}) as LabelValues<T>, o.value as number)) as never
+  }
+
   /** `observe(value)` or `observe(labels, value)`. */
   observe(labels: LabelValues<T> | number, value?: number): void {
     if (typeof labels === 'number') {
@@ -77,7 +84,8 @@ export abstract class ObservedMetric<T extends string, C extends ObserverChild> 
   /** @internal Every other case: checks the value, flushes a full buffer, starts a run. */
   stageSlow(slot: number, value: number): void {
     if (!Number.isFinite(value)) {
-      throw new RangeError(`observed value must be a finite number, got ${typeof value === 'number' ? value : typeof value}`)
+      // TypeError, as prom-client throws for a value that is not a finite number.
+      throw new TypeError(`observed value must be a finite number, got ${typeof value === 'number' ? value : typeof value}`)
     }
     if (this.staged === STAGED) this.flush()
     if (slot !== this.runSlot) {
@@ -92,6 +100,7 @@ export abstract class ObservedMetric<T extends string, C extends ObserverChild> 
   flush(): void {
     const n = this.staged
     if (n === 0) return
+    this.ensureHome()
     this.staged = 0
     for (let r = 0; r < this.runs; r++) this.sidsStaged.fill(this.slotSid[this.runSlots[r]], this.runStarts[r], r + 1 < this.runs ? this.runStarts[r + 1] : n)
     this.runs = 0

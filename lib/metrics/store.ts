@@ -14,12 +14,15 @@ import { BroadcastChannel, threadId } from 'node:worker_threads'
 
 import { native } from '../backend'
 import { JsMetricsStore, type MetricFamilyDef } from '../js/metrics-store'
+import { loopTurn } from './turn'
 
 export type { MetricFamilyDef } from '../js/metrics-store'
 
 export interface MetricsStore {
   define(def: MetricFamilyDef): number
   undefine(fid: number): boolean
+  /** Whether the family is defined (it may have been cleared, here or in another thread). */
+  has(fid: number): boolean
   families(prefix: string): { id: number; def: MetricFamilyDef }[]
   series(fid: number, labels: string[]): number
   remove(fid: number, labels: string[]): boolean
@@ -38,6 +41,14 @@ function nativeStore(n: NonNullable<typeof native>): MetricsStore {
   return {
     define: (def) => n.metricsDefine(def),
     undefine: (fid) => n.metricsUndefine(fid),
+    has: (fid) => {
+      try {
+        n.metricsRefused(fid)
+        return true
+      } catch {
+        return false
+      }
+    },
     families: (prefix) => n.metricsFamilies(prefix),
     series: (fid, labels) => n.metricsSeries(fid, labels),
     remove: (fid, labels) => n.metricsRemove(fid, labels),
@@ -134,6 +145,10 @@ class ReplicatedJsStore implements MetricsStore {
     return this.undefineLocal(fid)
   }
 
+  has(fid: number): boolean {
+    return this.defs.has(fid)
+  }
+
   families(prefix: string) {
     return this.local.families(prefix)
   }
@@ -199,10 +214,11 @@ class ReplicatedJsStore implements MetricsStore {
 
   async settle(): Promise<void> {
     this.listen()
-    // Messages posted before this call are queued on our port; they are handled in the poll
-    // phase, before the check phase runs these immediates.
-    await new Promise<void>((r) => setImmediate(r))
-    await new Promise<void>((r) => setImmediate(r))
+    // Messages posted before this call are queued on our channel and handled in a poll phase;
+    // two turns (the second posted from the first's callback) come after it. No timers, so a
+    // read resolves under fake timers (see turn.ts).
+    await loopTurn()
+    await loopTurn()
   }
 }
 

@@ -21,6 +21,13 @@ export interface SummaryConfiguration<T extends string> extends MetricConfigurat
   ageBuckets?: number
   /** Relative accuracy of the quantiles, in [1e-6, 1). Default 0.01. */
   relativeAccuracy?: number
+  /**
+   * Drop a series (its quantiles, count and sum) from reads once its window holds no value, as
+   * prom-client's option of that name; its next value starts it again from zero. Default false.
+   */
+  pruneAgedBuckets?: boolean
+  /** The quantiles of an empty window: 0 (default, prom-client) or NaN (client_golang's convention). */
+  emptyQuantile?: number
 }
 
 /** A bound child of a Summary: `observe(value)`, `startTimer()`. */
@@ -40,10 +47,21 @@ export class Summary<T extends string = string> extends ObservedMetric<T, Summar
     if (!Number.isInteger(ageBuckets) || ageBuckets < 1 || ageBuckets > 10_000) throw new RangeError(`metric ${config?.name}: ageBuckets must be an integer in [1, 10000]`)
     const relativeAccuracy = config?.relativeAccuracy ?? 0.01
     if (!relativeAccuracyOk(relativeAccuracy)) throw new RangeError(`metric ${config?.name}: relativeAccuracy must be in [1e-6, 1), got ${String(relativeAccuracy)}`)
+    const prune = config?.pruneAgedBuckets ?? false
+    if (typeof prune !== 'boolean') throw new TypeError(`metric ${config?.name}: pruneAgedBuckets must be a boolean`)
+    const empty = config?.emptyQuantile ?? 0
+    if (empty !== 0 && !Number.isNaN(empty)) throw new RangeError(`metric ${config?.name}: emptyQuantile must be 0 or NaN, got ${String(empty)}`)
     super(
       config,
       'summary',
-      { percentiles: [...percentiles], maxAgeMs: maxAge * 1000, ageBuckets: maxAge > 0 ? ageBuckets : 1, relativeAccuracy },
+      {
+        percentiles: [...percentiles],
+        maxAgeMs: maxAge * 1000,
+        ageBuckets: maxAge > 0 ? ageBuckets : 1,
+        relativeAccuracy,
+        pruneAgedBuckets: prune,
+        emptyQuantileNan: Number.isNaN(empty),
+      },
       0,
       ['quantile'],
     )
@@ -53,7 +71,7 @@ export class Summary<T extends string = string> extends ObservedMetric<T, Summar
     return new SummaryChild(this, slot)
   }
 
-  protected valuesOf(row: Float64Array, labels: Record<string, string>, out: MetricValue[]): void {
+  protected valuesOf(row: Float64Array, labels: Record<string, string | number | boolean>, out: MetricValue[]): void {
     this.def.percentiles.forEach((q, k) => out.push({ value: row[2 + k], labels: { ...labels, quantile: q } }))
     out.push({ value: row[1], labels, metricName: `${this.name}_sum` })
     out.push({ value: row[0], labels, metricName: `${this.name}_count` })

@@ -39,6 +39,9 @@ pub struct MetricFamilyDef {
     pub relative_accuracy: f64,
     pub max_series: u32,
     pub aggregator: String,
+    pub prune_aged_buckets: bool,
+    pub empty_quantile_nan: bool,
+    pub native_histogram: bool,
 }
 
 fn to_core(d: MetricFamilyDef) -> Result<FamilyDef> {
@@ -60,6 +63,9 @@ fn to_core(d: MetricFamilyDef) -> Result<FamilyDef> {
         relative_accuracy: d.relative_accuracy,
         max_series: d.max_series,
         aggregator: d.aggregator,
+        prune_aged_buckets: d.prune_aged_buckets,
+        empty_quantile_nan: d.empty_quantile_nan,
+        native_histogram: d.native_histogram,
     })
 }
 
@@ -76,6 +82,9 @@ fn from_core(d: &FamilyDef) -> MetricFamilyDef {
         relative_accuracy: d.relative_accuracy,
         max_series: d.max_series,
         aggregator: d.aggregator.clone(),
+        prune_aged_buckets: d.prune_aged_buckets,
+        empty_quantile_nan: d.empty_quantile_nan,
+        native_histogram: d.native_histogram,
     }
 }
 

@@ -17,10 +17,14 @@
 //! ```
 //! Histograms and summaries take observed values, one per sid (`observe`): a histogram
 //! counts each in its bucket, a summary adds it to the current age bucket's sketch; both add
-//! the compensated sum of each run of a series' values.
+//! the compensated sum of each run of a series' values. A histogram with `native_histogram`
+//! also keeps an all-time sketch per series (exported as a Prometheus native histogram; read it
+//! with `window_sketches`).
 //! Snapshot rows: counter/gauge `[value]`, histogram `[count_0 .. count_nb, sum]` (not
-//! cumulative), summary `[count, sum, q_1 .. q_k]` for the family's percentiles (NaN when the
-//! window is empty).
+//! cumulative), summary `[count, sum, q_1 .. q_k]` for the family's percentiles (0 when the
+//! window is empty, as prom-client; NaN with `empty_quantile_nan`). A summary family with
+//! `prune_aged_buckets` drops, at each snapshot, the series whose window is empty (prom-client's
+//! `pruneAgedBuckets`: the series, its count and its sum are gone until its next value).
 
 mod window;
 
@@ -80,6 +84,12 @@ pub struct FamilyDef {
     pub max_series: u32,
     /// The user's rule for combining this gauge across processes (carried, not used here).
     pub aggregator: String,
+    /// Summary: drop a series from snapshots (and the store) once its window is empty.
+    pub prune_aged_buckets: bool,
+    /// Summary: an empty window's quantiles are NaN (client_golang) instead of 0 (prom-client).
+    pub empty_quantile_nan: bool,
+    /// Histogram: also keep an all-time sketch per series, for native-histogram export.
+    pub native_histogram: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -131,11 +141,16 @@ impl Family {
     }
 
     fn new_series(&mut self, labels: Vec<String>) -> Result<u32, MetricsError> {
-        let window = match self.def.kind {
-            Kind::Summary => {
-                Some(Window::new(&self.def).map_err(|e| MetricsError::Invalid(e.to_string()))?)
-            }
-            _ => None,
+        let windowed = match self.def.kind {
+            Kind::Summary => true,
+            Kind::Histogram => self.def.native_histogram,
+            Kind::Counter | Kind::Gauge => false,
+        };
+        let window = if windowed {
+            // A histogram's sketch covers all time (its def has max_age_ms 0).
+            Some(Window::new(&self.def).map_err(|e| MetricsError::Invalid(e.to_string()))?)
+        } else {
+            None
         };
         let sid = self.next_sid;
         self.next_sid = self
@@ -424,6 +439,14 @@ impl Store {
                     k.bucket_indices(bounds, part, &mut idx);
                     count_buckets(&idx[..part.len()], &mut tally, &mut s.values[..=nb]);
                     s.values[nb + 1] += part_sum;
+                    if let Some(w) = s.window.as_mut() {
+                        let part_extremes = if part.len() == values.len() {
+                            extremes
+                        } else {
+                            k.min_max(part)
+                        };
+                        w.add_finite_run(part, part_extremes, part_sum, now_ms);
+                    }
                 } else {
                     let part_extremes = if part.len() == values.len() {
                         extremes
@@ -448,18 +471,42 @@ impl Store {
         now_ms: f64,
     ) -> Result<(Vec<u32>, Vec<f64>), MetricsError> {
         let f = self.family(fid)?;
+        let empty = if f.def.empty_quantile_nan {
+            f64::NAN
+        } else {
+            0.0
+        };
+        let prune = f.def.prune_aged_buckets;
         let mut sids = Vec::with_capacity(f.series.len());
         let mut rows = Vec::new();
+        let mut pruned = Vec::new();
+        let summary = f.def.kind == Kind::Summary;
         for (&sid, s) in f.series.iter_mut() {
-            sids.push(sid);
-            rows.extend_from_slice(&s.values);
-            if let Some(w) = s.window.as_mut() {
+            if let Some(w) = s.window.as_mut().filter(|_| summary) {
                 let merged = w
                     .merged(now_ms)
                     .map_err(|e| MetricsError::Invalid(e.to_string()))?;
-                for &q in &f.def.percentiles {
-                    rows.push(merged.quantile(q).unwrap_or(f64::NAN));
+                if prune && merged.count == 0.0 {
+                    pruned.push(sid);
+                    continue;
                 }
+                sids.push(sid);
+                rows.extend_from_slice(&s.values);
+                for &q in &f.def.percentiles {
+                    let v = merged.quantile(q).unwrap_or(f64::NAN);
+                    rows.push(if merged.count == 0.0 { empty } else { v });
+                }
+            } else {
+                sids.push(sid);
+                rows.extend_from_slice(&s.values);
+            }
+        }
+        for sid in pruned {
+            if let Some(s) = f.series.remove(&sid) {
+                f.index.remove(&s.labels);
+            }
+            if f.overflow == Some(sid) {
+                f.overflow = None;
             }
         }
         Ok((sids, rows))

@@ -13,6 +13,9 @@ fn def(key: &str, kind: Kind) -> FamilyDef {
         relative_accuracy: 0.01,
         max_series: 3,
         aggregator: "sum".into(),
+        prune_aged_buckets: false,
+        empty_quantile_nan: false,
+        native_histogram: false,
     }
 }
 
@@ -135,8 +138,71 @@ fn summaries_window_values_into_one_bucket_each_and_expire_them() {
     let (_, rows) = s.snapshot(f, 1000.0).unwrap();
     assert_eq!(rows[0..2], [3.0, 103.0]);
     assert!((rows[2] - 100.0).abs() <= 1.0);
-    // Past the whole window nothing is left: quantiles are NaN.
+    // Past the whole window nothing is left: quantiles are 0 (prom-client's convention).
     let (_, rows) = s.snapshot(f, 5000.0).unwrap();
-    assert!(rows[2].is_nan() && rows[3].is_nan());
+    assert_eq!(rows, [3.0, 103.0, 0.0, 0.0]);
     assert!(s.observe(f, &[a], &[f64::NAN], 0.0).is_err());
+}
+
+#[test]
+fn empty_summary_windows_report_nan_on_request_and_are_pruned_on_request() {
+    let mut s = Store::new();
+    let mut d = def("r\0nan", Kind::Summary);
+    d.max_age_ms = 1000.0;
+    d.age_buckets = 2;
+    d.empty_quantile_nan = true;
+    let nan = s.define(d.clone()).unwrap();
+    s.series(nan, &l("a")).unwrap();
+    let (_, rows) = s.snapshot(nan, 0.0).unwrap();
+    assert_eq!(rows[0..2], [0.0, 0.0]);
+    assert!(rows[2].is_nan() && rows[3].is_nan());
+
+    d.key = "r\0pruned".into();
+    d.empty_quantile_nan = false;
+    d.prune_aged_buckets = true;
+    let p = s.define(d).unwrap();
+    let a = s.series(p, &l("a")).unwrap();
+    let b = s.series(p, &l("b")).unwrap();
+    s.observe(p, &[a], &[5.0], 0.0).unwrap();
+    s.observe(p, &[b], &[7.0], 900.0).unwrap();
+    let (sids, _) = s.snapshot(p, 999.0).unwrap();
+    assert_eq!(sids, [a, b]);
+    // At 1400 ms a's value (0 ms) has aged out: a is gone, count and sum with it.
+    let (sids, rows) = s.snapshot(p, 1400.0).unwrap();
+    assert_eq!(sids, [b]);
+    assert_eq!(rows[0..2], [1.0, 7.0]);
+    assert_eq!(s.labels(p, &[a]).unwrap(), vec![None]);
+    assert_eq!(
+        s.observe(p, &[a], &[1.0], 1400.0).unwrap(),
+        vec![a],
+        "a's sid is dead"
+    );
+    let again = s.series(p, &l("a")).unwrap();
+    assert_ne!(again, a, "a new series, counted from zero");
+}
+
+#[test]
+fn native_histograms_keep_an_all_time_sketch_beside_their_buckets() {
+    let mut s = Store::new();
+    let mut d = def("r\0nh", Kind::Histogram);
+    d.native_histogram = true;
+    let f = s.define(d).unwrap();
+    let a = s.series(f, &l("a")).unwrap();
+    s.observe(f, &[a, a, a], &[0.05, 0.5, 5.0], 0.0).unwrap();
+    s.observe(f, &[a], &[50.0], 1e12).unwrap();
+    let (_, rows) = s.snapshot(f, 1e12).unwrap();
+    assert_eq!(
+        rows,
+        [1.0, 1.0, 2.0, 55.55],
+        "buckets and sum, no quantiles"
+    );
+    let sketches = s.window_sketches(f, 1e12).unwrap();
+    assert_eq!(sketches.len(), 1);
+    let (sid, sk) = &sketches[0];
+    assert_eq!(*sid, a);
+    assert_eq!(sk.count, 4.0);
+    assert_eq!(sk.quantile(1.0).unwrap(), 50.0);
+    let plain = s.define(def("r\0h", Kind::Histogram)).unwrap();
+    s.series(plain, &l("a")).unwrap();
+    assert!(s.window_sketches(plain, 0.0).unwrap().is_empty());
 }
