@@ -27,6 +27,9 @@ const STAGING = SUM_RUN // flushes line up with the partial sums, so add and add
 const STAGING_FIRST = 16
 export const QUANTILE_STAGING = STAGING
 
+/** Scratch JS sketches (by accuracy and bins) that answer reads of sketches with no backend yet. */
+const scratch = new Map<string, JsQuantileSketch>()
+
 /** One backend's sketch: the native class, or its JS port with the same methods. */
 type Backend = JsQuantileSketch | NativeQuantileSketch
 
@@ -38,7 +41,10 @@ function makeBackend(relativeAccuracy: number, maxBins: number): Backend {
 export class QuantileSketch {
   readonly relativeAccuracy: number
   readonly maxBins: number
-  private backend: Backend
+  // Created at the first flush: until then every value is staged here and reads answer from a
+  // scratch JS sketch (the same bits), so a sketch holding a few values costs a few hundred
+  // bytes and no Node-API call (small inputs stay in JS, as the kernels' crossover does).
+  private backend: Backend | null = null
   // Grows 16 → 1024 as values arrive between flushes, so a sketch holding a few values (one per
   // series or per window bucket in a server) costs bytes, not 8 KiB. It only flushes when full at
   // STAGING or on a read, so the partial-sum runs (and the bits of `sum`) are unchanged.
@@ -57,16 +63,39 @@ export class QuantileSketch {
     }
     this.relativeAccuracy = relativeAccuracy
     this.maxBins = maxBins
-    this.backend = makeBackend(relativeAccuracy, maxBins)
   }
 
-  /** Sends staged values to the backend (reads do this first). */
+  private own(): Backend {
+    return (this.backend ??= makeBackend(this.relativeAccuracy, this.maxBins))
+  }
+
+  /** Sends staged values to the backend (reads do this first, once the sketch has a backend). */
   flush(): this {
     if (this.staged > 0) {
-      rangeErrors(() => this.backend.addMany(this.staging.subarray(0, this.staged)))
+      const b = this.own()
+      rangeErrors(() => b.addMany(this.staging.subarray(0, this.staged)))
       this.staged = 0
     }
     return this
+  }
+
+  /**
+   * What a read asks: this sketch's backend, or, while every value is still staged (no backend
+   * yet), a scratch JS sketch filled with them. Use it at once (the scratch is shared).
+   */
+  private readable(): Backend {
+    if (this.backend === null) {
+      const key = `${this.relativeAccuracy}/${this.maxBins}`
+      let s = scratch.get(key)
+      if (s === undefined) {
+        s = new JsQuantileSketch(this.relativeAccuracy, this.maxBins)
+        scratch.set(key, s)
+      } else s.clear()
+      if (this.staged > 0) s.addMany(this.staging.subarray(0, this.staged))
+      return s
+    }
+    this.flush()
+    return this.backend
   }
 
   /** Records v (finite), with an optional weight `count` > 0 (default 1). */
@@ -93,7 +122,8 @@ export class QuantileSketch {
     if (count === undefined || count === 1) return this.add(v)
     if (typeof count !== 'number' || !Number.isFinite(count) || !(count > 0)) throw new RangeError(`count must be a finite number > 0, got ${String(count)}`)
     this.flush()
-    rangeErrors(() => this.backend.addWeighted(v, count))
+    const b = this.own()
+    rangeErrors(() => b.addWeighted(v, count))
     return this
   }
 
@@ -101,13 +131,13 @@ export class QuantileSketch {
   addMany(values: Numbers): this {
     const a = toFloat64Array(values, 'values')
     this.flush()
-    if (this.backend instanceof JsQuantileSketch) {
+    if (native === null || this.backend instanceof JsQuantileSketch) {
       for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) throw new RangeError(`values[${i}] must be finite, got ${a[i]}`)
-      this.backend.addMany(a)
+      ;(this.own() as JsQuantileSketch).addMany(a)
     } else {
       // The native add checks every value before adding any (one pass, not two).
       try {
-        this.backend.addMany(a)
+        this.own().addMany(a)
       } catch (e) {
         throw new RangeError((e as Error).message)
       }
@@ -122,27 +152,27 @@ export class QuantileSketch {
   /** The value at quantile q in [0, 1] (within α of the true one); NaN when empty. */
   quantile(q: number): number {
     this.checkQ(q, 'q')
-    this.flush()
-    return rangeErrors(() => this.backend.quantile(q))
+    const b = this.readable()
+    return rangeErrors(() => b.quantile(q))
   }
 
   quantiles(qs: readonly number[]): number[] {
     if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers')
     qs.forEach((q, i) => this.checkQ(q, `qs[${i}]`))
-    this.flush()
-    return rangeErrors(() => qs.map((q) => this.backend.quantile(q)))
+    const b = this.readable()
+    return rangeErrors(() => qs.map((q) => b.quantile(q)))
   }
 
   /** Estimated fraction of the recorded values that are <= v; NaN when empty. */
   rank(v: number): number {
     if (typeof v !== 'number' || Number.isNaN(v)) throw new RangeError(`v must be a number, got ${v}`)
-    this.flush()
-    return rangeErrors(() => this.backend.rank(v))
+    const b = this.readable()
+    return rangeErrors(() => b.rank(v))
   }
 
   private stats(): [number, number, number, number] {
-    this.flush()
-    return rangeErrors(() => this.backend.stats()) as [number, number, number, number]
+    const b = this.readable()
+    return rangeErrors(() => b.stats()) as [number, number, number, number]
   }
   get count(): number {
     return this.stats()[0]
@@ -174,20 +204,23 @@ export class QuantileSketch {
     other.flush()
     this.flush()
     // Both sketches live in this process, so their backends are of the same kind.
-    rangeErrors(() => (this.backend as JsQuantileSketch).merge(other.backend as JsQuantileSketch))
+    const mine = this.own()
+    const theirs = other.own()
+    rangeErrors(() => (mine as JsQuantileSketch).merge(theirs as JsQuantileSketch))
     return this
   }
 
   clear(): this {
     this.staged = 0
-    rangeErrors(() => this.backend.clear())
+    const b = this.backend
+    if (b !== null) rangeErrors(() => b.clear())
     return this
   }
 
   /** Versioned bytes (magic HSQS v1; see crates/hotstats-core/src/quantile/mod.rs). */
   serialize(): Uint8Array {
-    this.flush()
-    return new Uint8Array(rangeErrors(() => this.backend.serialize()))
+    const b = this.readable()
+    return new Uint8Array(rangeErrors(() => b.serialize()))
   }
 
   /**

@@ -9,6 +9,9 @@ import { QuantileSketch } from '../index'
 
 export const SMALL_MAX = 64
 
+/** One scratch sketch per accuracy: `view()` of a list refills it instead of building a new one. */
+const scratch = new Map<number, QuantileSketch>()
+
 export class SmallSketch {
   private values: number[] | null = []
   private sketch: QuantileSketch | null = null
@@ -40,11 +43,20 @@ export class SmallSketch {
     return this.values !== null ? this.values.length : this.sketch!.count
   }
 
-  /** A sketch with everything added: the sketch itself, or a new one built from the list (do not keep it). */
+  /**
+   * A sketch with everything added: the sketch itself, or a shared scratch sketch refilled from
+   * the list. Read it at once: the next `view()` of any list reuses the scratch (no caller may
+   * keep it, modify it or hold two views).
+   */
   view(): QuantileSketch {
     if (this.sketch !== null) return this.sketch
-    const sk = new QuantileSketch({ relativeAccuracy: this.relativeAccuracy })
-    if (this.values!.length > 0) sk.addMany(this.values!)
+    let sk = scratch.get(this.relativeAccuracy)
+    if (sk === undefined) {
+      sk = new QuantileSketch({ relativeAccuracy: this.relativeAccuracy })
+      scratch.set(this.relativeAccuracy, sk)
+    } else sk.clear()
+    // add, not addMany: staged values stay in JS, and the sketch answers from its JS twin.
+    for (const v of this.values!) sk.add(v)
     return sk
   }
 

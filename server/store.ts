@@ -461,8 +461,9 @@ export class Store {
   history(name: string, tags: [string, string][], seconds: number): Record<string, unknown> {
     const s = this.find(name, tags)
     const h = this.windows.history(s.id, seconds, this.now())
-    const views = h.states.map((st) => (st?.dist != null && st.dist.count > 0 ? st.dist.view() : null))
-    const q = (i: number, p: number): number | null => views[i]?.quantile(p) ?? null
+    // One bucket at a time: a view may be the shared scratch sketch.
+    const qs = h.states.map((st) => (st?.dist != null && st.dist.count > 0 ? st.dist.view().quantiles([0.5, 0.9, 0.99]) : null))
+    const q = (i: number, p: number): number | null => qs[i]?.[p === 0.5 ? 0 : p === 0.9 ? 1 : 2] ?? null
     return {
       ...this.describe(s),
       step: h.step,
