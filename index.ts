@@ -1,6 +1,6 @@
 // hotstats public entry: re-exports only.
 export { backend, cpuFeatures, BACKEND_NAMES } from './lib/backend'
-export type { BackendInfo, BackendName } from './lib/backend'
+export type { BackendInfo, BackendName, RequestedBackend } from './lib/backend'
 export {
   sum,
   mean,
@@ -28,7 +28,7 @@ export { Moments, MOMENTS_NATIVE_BATCH } from './lib/moments'
 export { GCounter, PNCounter } from './lib/counters'
 export { QuantileSketch, QUANTILE_STAGING } from './lib/quantile'
 export { UniqueCounter, SPARSE_MAX_REGISTERS } from './lib/unique'
-export type { UniqueCounterOptions } from './lib/unique'
+export type { UniqueCounterOptions, UniqueLabels } from './lib/unique'
 export type { QuantileSketchOptions } from './lib/quantile'
 export type { ReplicaOptions } from './lib/counters'
 export { encodeNativeHistogramFamily, encodeScalarFamily, PROMETHEUS_PROTOBUF_CONTENT_TYPE, NATIVE_HISTOGRAM_DEFAULT_SCHEMA } from './lib/native-histogram'
@@ -49,7 +49,7 @@ export { PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE } from './lib/metrics
 export { PROMETHEUS_CONTENT_TYPE as prometheusContentType, OPENMETRICS_CONTENT_TYPE as openMetricsContentType } from './lib/metrics/exposition'
 export { Pushgateway } from './lib/metrics/pushgateway'
 export { metricsHandler, httpMetrics, fastifyMetrics, negotiateContentType } from './lib/metrics/http'
-export type { MetricsHandlerOptions, HttpMetricsOptions } from './lib/metrics/http'
+export type { MetricsHandlerOptions, HttpMetricsOptions, HttpRequestLike, HttpResponseLike } from './lib/metrics/http'
 export type { PushgatewayOptions, PushgatewayParameters, PushgatewayResponse } from './lib/metrics/pushgateway'
 export { collectDefaultMetrics } from './lib/metrics/default-metrics'
 export type { DefaultMetricsOptions } from './lib/metrics/default-metrics'

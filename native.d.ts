@@ -47,7 +47,7 @@ export declare class NativeQuantileSketch {
   stats(): Array<number>
   merge(other: NativeQuantileSketch): void
   clear(): void
-  serialize(): Buffer
+  serialize(): Uint8Array
   static deserialize(bytes: Uint8Array): NativeQuantileSketch
 }
 
@@ -64,6 +64,13 @@ export declare class NativeSlidingWindow {
   stats(id: number, now: number): Array<number>
   /** The quantiles `qs` (each in [0, 1]) of key `id` over the window at `now`; NaN when empty. */
   quantiles(id: number, now: number, qs: Float64Array): Array<number>
+  /**
+   * Forgets key `id` and frees its buckets (its id goes to the next new key); false if the
+   * id is not held.
+   */
+  remove(id: number): boolean
+  /** Forgets every key with nothing in the window at `now`; their ids. */
+  expire(now: number): Uint32Array
   get late(): number
   get watermark(): number
 }
@@ -101,7 +108,7 @@ export interface FitResult {
 }
 
 /** Merge of two serialized GCounters, serialized (per-key maximum). */
-export declare function gcounterMerge(a: Uint8Array, b: Uint8Array): Buffer
+export declare function gcounterMerge(a: Uint8Array, b: Uint8Array): Uint8Array
 
 /** Adds every byte string to the registers; returns whether any changed. */
 export declare function hllAddBytes(regs: Uint8Array, items: Array<Uint8Array>): boolean
@@ -117,13 +124,13 @@ export declare function hllAddPacked(regs: Uint8Array, bytes: Uint8Array, length
 export declare function hllCount(regs: Uint8Array): number
 
 /** Registers (16384 bytes) from a Redis HLL string, dense or sparse; an Error for bad bytes. */
-export declare function hllFromRedis(bytes: Uint8Array): Buffer
+export declare function hllFromRedis(bytes: Uint8Array): Uint8Array
 
 /** Union into `into` (register-wise max). */
 export declare function hllMerge(into: Uint8Array, other: Uint8Array): void
 
 /** Redis's dense string for the registers (cached cardinality marked stale). */
-export declare function hllToRedis(regs: Uint8Array): Buffer
+export declare function hllToRedis(regs: Uint8Array): Uint8Array
 
 /** Arguments as [successesA, trialsA, successesB, trialsB, prior alpha, prior beta]. */
 export declare function inferenceBetaBinomialAb(args: Float64Array): BetaBinomialResult
@@ -181,7 +188,7 @@ export declare function metricsFamilies(prefix: string): Array<MetricFamily>
 
 export interface MetricSketches {
   sids: Uint32Array
-  sketches: Array<Buffer>
+  sketches: Array<Uint8Array>
 }
 
 export declare function metricsLabels(fid: number, sids: Uint32Array): Array<Array<string> | undefined | null>
@@ -221,7 +228,7 @@ export declare function momentsDeserialize(bytes: Uint8Array): Array<number>
 /** Pébay merge of `other` into `into`, in place. */
 export declare function momentsMerge(into: Float64Array, other: Float64Array): void
 
-export declare function momentsSerialize(state: Float64Array): Buffer
+export declare function momentsSerialize(state: Float64Array): Uint8Array
 
 /** Native backend names by id (the id is the index), with whether this CPU runs each. */
 export interface NativeBackend {
@@ -234,7 +241,7 @@ export interface NativeBackend {
 export declare function nativeBackends(): Array<NativeBackend>
 
 /** Merge of two serialized PNCounters, serialized. */
-export declare function pncounterMerge(a: Uint8Array, b: Uint8Array): Buffer
+export declare function pncounterMerge(a: Uint8Array, b: Uint8Array): Uint8Array
 
 /**
  * Chooses the process-wide native backend once ("auto", "scalar", "avx2" or "neon") and returns

@@ -42,21 +42,27 @@ nativeTest('the native bindings reject wrong argument types with TypeErrors, not
 
 const probe = join(__dirname, 'helpers', 'print-backend.ts')
 
-function childWith(env: Record<string, string | undefined>) {
+function childWith(env: Record<string, string | undefined>, arg?: string) {
   const full: NodeJS.ProcessEnv = { ...process.env }
   delete full.HOTSTATS_BACKEND
   delete full.HOTSTATS_NATIVE_PATH
+  delete full.HOTSTATS_JS_FALLBACK_REPORTED
   for (const [k, v] of Object.entries(env)) if (v !== undefined) full[k] = v
-  const r = spawnSync(process.execPath, ['--import', 'tsx', probe], { env: full, encoding: 'utf8' })
+  const r = spawnSync(process.execPath, ['--import', 'tsx', probe, ...(arg ? [arg] : [])], { env: full, encoding: 'utf8' })
   const line = r.stdout.trim().split('\n').pop() ?? ''
-  return { status: r.status, signal: r.signal, out: JSON.parse(line) as { ok: boolean; error?: string; info?: { backend: string; reason: string | null }; sum?: number } }
+  return {
+    status: r.status,
+    signal: r.signal,
+    stderr: r.stderr,
+    out: JSON.parse(line) as { ok: boolean; error?: string; info?: { backend: string; requested: string; reason: string | null }; sum?: number },
+  }
 }
 
 test('HOTSTATS_BACKEND with an unknown name is a clear error at load', (t) => {
   const r = childWith({ HOTSTATS_BACKEND: 'sse9' })
   t.is(r.signal, null)
   t.false(r.out.ok)
-  t.regex(r.out.error!, /HOTSTATS_BACKEND="sse9" is not one of auto, js, scalar, avx2, neon/)
+  t.regex(r.out.error!, /HOTSTATS_BACKEND="sse9" is not one of auto, native, js, scalar, avx2, neon/)
 })
 
 test('asking for a backend this CPU cannot run is a clear error at load, not a crash', (t) => {
@@ -110,4 +116,38 @@ facadeOnNative('binding errors reach users as RangeErrors, never plain Errors', 
   t.throws(() => m.serialize(), { instanceOf: RangeError, message: /whole number/ })
   t.throws(() => new hs.Moments().merge(m), { instanceOf: RangeError, message: /whole number/ })
   t.throws(() => m.addMany(new Float64Array(100)), { instanceOf: RangeError, message: /whole number/ })
+})
+
+test('a JS fallback is said once on stderr, with the reason and the two ways to choose (issue 18)', (t) => {
+  const missing = join(__dirname, 'no-such-binary.node')
+  // Loaded in the main thread and again in a worker thread: one note.
+  const r = childWith({ HOTSTATS_NATIVE_PATH: missing }, 'again')
+  t.is(r.status, 0, r.stderr)
+  t.is(r.out.info!.backend, 'js')
+  const notes = r.stderr.split('\n').filter((l) => l.startsWith('hotstats:'))
+  t.is(notes.length, 1, r.stderr)
+  t.regex(notes[0], /^hotstats: the native binary did not load \(.*no-such-binary\.node: not found\); using the pure-JS backend/)
+  t.regex(notes[0], /Set HOTSTATS_BACKEND=js to use it without this message, or HOTSTATS_BACKEND=native to fail instead\.$/)
+  // Chosen on purpose: quiet. A working binary: quiet.
+  const quiet = childWith({ HOTSTATS_NATIVE_PATH: missing, HOTSTATS_BACKEND: 'js' }, 'again')
+  t.is(quiet.out.info!.backend, 'js')
+  t.false(/hotstats:/.test(quiet.stderr), quiet.stderr)
+  if (native) t.false(/hotstats:/.test(childWith({}).stderr))
+})
+
+test('HOTSTATS_BACKEND=native: the fastest native backend, or a clear error at load instead of the JS fallback', (t) => {
+  const failed = childWith({ HOTSTATS_NATIVE_PATH: join(__dirname, 'no-such-binary.node'), HOTSTATS_BACKEND: 'native' })
+  t.is(failed.signal, null)
+  t.not(failed.status, 0)
+  t.false(failed.out.ok)
+  t.regex(failed.out.error!, /^hotstats: HOTSTATS_BACKEND=native needs the native binary, which did not load: .*no-such-binary\.node: not found/)
+  t.false(/using the pure-JS backend/.test(failed.stderr))
+  if (native) {
+    const ok = childWith({ HOTSTATS_BACKEND: 'native' })
+    t.true(ok.out.ok)
+    t.is(ok.out.info!.requested, 'native')
+    t.is(ok.out.info!.backend, childWith({}).out.info!.backend, 'the same backend auto picks')
+    t.not(ok.out.info!.backend, 'js')
+    t.is(ok.out.sum, 499500)
+  }
 })

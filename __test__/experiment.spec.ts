@@ -1,6 +1,9 @@
 // Experiment: the streaming A/B state gives the same verdicts as the tests run on the raw
 // samples (themselves checked against scipy), merges exactly across worker threads and in any
 // order, and refuses bad input and bad bytes without changing. Runs on both backends.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
@@ -206,4 +209,86 @@ test('bad input on the record path: a clear error and nothing recorded', (t) => 
   e.variant('treatment').expose(10).convert(11)
   t.throws(() => e.compareConversions('control', 'treatment'), { instanceOf: RangeError })
   t.throws(() => e.compareMeans('control', 'treatment'), { instanceOf: RangeError })
+})
+
+test(`declared variants are the whole set: another name is an error, not a silent new arm (${hs.backend()} backend)`, (t) => {
+  const e = new hs.Experiment({ variants: ['A', 'B'] })
+  t.true(e.declared)
+  const notOne = { instanceOf: RangeError, message: /variant "C" is not one of this experiment's variants \("A", "B"\)/ }
+  t.throws(() => e.variant('C'), notOne)
+  t.throws(() => e.compareConversions('A', 'C'), notOne)
+  t.throws(() => e.bayesian('C', 'B'), notOne)
+  t.deepEqual(e.variants, ['A', 'B'])
+  // A state holding another variant is refused whole.
+  const other = new hs.Experiment()
+  other.variant('A').expose(5)
+  other.variant('C').expose(3)
+  e.variant('A').expose(1)
+  const before = Buffer.from(e.serialize())
+  t.throws(() => e.merge(other), notOne)
+  t.throws(() => e.merge(other.serialize()), notOne)
+  t.true(Buffer.from(e.serialize()).equals(before))
+  // Without variants, they are created on first use; deserialized bytes declare theirs.
+  t.false(other.declared)
+  t.deepEqual(other.variants, ['A', 'C'])
+  t.throws(() => other.compareMeans('A', 'Z'), { instanceOf: RangeError, message: /variant "Z" has not been used yet \(variants: "A", "C"\)/ })
+  const back = hs.Experiment.deserialize(other.serialize())
+  t.true(back.declared)
+  t.throws(() => back.variant('B'), { instanceOf: RangeError, message: /variant "B" is not one of/ })
+  t.false(hs.Experiment.deserialize(new hs.Experiment().serialize()).declared)
+  // The declaration itself is checked.
+  t.throws(() => new hs.Experiment({ variants: [] }), { instanceOf: RangeError, message: /at least one variant/ })
+  t.throws(() => new hs.Experiment({ variants: ['A', 'A'] }), { instanceOf: RangeError, message: /"A" is listed twice/ })
+  t.throws(() => new hs.Experiment({ variants: 'AB' as any }), { instanceOf: TypeError })
+  t.throws(() => new hs.Experiment({ variants: ['A', 7 as any] }), { instanceOf: TypeError })
+})
+
+test(`a test the data cannot support says which variant lacks what (${hs.backend()} backend)`, (t) => {
+  const e = new hs.Experiment({ variants: ['A', 'B'] })
+  const a = e.variant('A')
+  const b = e.variant('B')
+  b.expose(10).convert(2).observe(3).observe(4)
+  t.throws(() => e.compareConversions('A', 'B'), { instanceOf: RangeError, message: 'variant "A" has no exposures yet (expose() counts them)' })
+  t.throws(() => e.chiSquare(), { instanceOf: RangeError, message: /^variant "A" has no exposures yet/ })
+  t.throws(() => e.compareMeans('A', 'B'), { instanceOf: RangeError, message: /^variant "A" has no observed values yet: comparing means needs at least 2 per variant/ })
+  t.is(typeof e.bayesian('A', 'B').probBBeatsA, 'number', 'bayesian answers from the prior')
+  a.expose(10).observe(5)
+  t.throws(() => e.compareMeans('A', 'B'), { instanceOf: RangeError, message: /^variant "A" has only 1 observed value yet/ })
+  a.observe(6)
+  const flat = new hs.Experiment({ variants: ['x', 'y'] })
+  flat.variant('x').observe(1).observe(1)
+  flat.variant('y').observe(2).observe(2)
+  t.throws(() => flat.compareMeans('x', 'y'), { instanceOf: RangeError, message: /variants "x" and "y" both have zero variance/ })
+  t.is(typeof e.compareMeans('A', 'B').pValue, 'number')
+  // Conversions: none yet, all of them, more than exposures.
+  const none = new hs.Experiment({ variants: ['A', 'B'] })
+  none.variant('A').expose(5)
+  none.variant('B').expose(5)
+  t.throws(() => none.compareConversions('A', 'B'), { instanceOf: RangeError, message: /^no conversions yet in variants "A" and "B"/ })
+  t.throws(() => none.chiSquare(), { instanceOf: RangeError, message: /^no conversions yet in variants "A" and "B"/ })
+  none.variant('A').convert(5)
+  none.variant('B').convert(5)
+  t.throws(() => none.compareConversions('A', 'B'), { instanceOf: RangeError, message: /^every exposure converted in variants "A" and "B"/ })
+  none.variant('B').convert(1)
+  for (const f of [() => none.compareConversions('A', 'B'), () => none.bayesian('A', 'B'), () => none.chiSquare()])
+    t.throws(f, { instanceOf: RangeError, message: 'variant "B" has more conversions (6) than exposures (5)' })
+  t.throws(() => new hs.Experiment({ variants: ['only'] }).chiSquare(), { instanceOf: RangeError, message: /at least 2 variants/ })
+})
+
+test(`the Experiment example of docs/library.md runs as written (${hs.backend()} backend)`, (t) => {
+  const doc = readFileSync(join(__dirname, '..', 'docs', 'library.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('### Streaming A/B tests (Experiment)'))
+  const block = /```ts\n([\s\S]*?)```/.exec(section)![1]
+  t.regex(block, /from 'hotstats'/)
+  const file = join(mkdtempSync(join(tmpdir(), 'hotstats-doc-')), 'experiment-example.ts')
+  const code = block.replace(`from 'hotstats'`, `from ${JSON.stringify(join(__dirname, '..', 'index.ts'))}`)
+  writeFileSync(file, `${code}\nconsole.log(JSON.stringify({ exp: exp.summary(), total: total.summary(), p: exp.compareConversions('A', 'B').pValue }))\n`)
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: join(__dirname, '..'), encoding: 'utf8' })
+  t.is(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  t.deepEqual(out.total, out.exp)
+  t.is(out.exp.A.exposures, 500)
+  t.is(out.exp.A.conversions, 72)
+  t.is(out.exp.B.conversions, 71)
+  t.true(out.p > 0 && out.p <= 1)
 })

@@ -2,7 +2,7 @@
 // keys stay small, maxKeys refuses new keys into an overflow key and counts them, merge, bad input.
 import test from 'ava'
 
-import { HyperLogLog, UniqueCounter } from '../index'
+import { Counter, HyperLogLog, UniqueCounter } from '../index'
 
 const L = (region: string, os: string) => ({ region, os })
 
@@ -60,9 +60,48 @@ test('bad input: TypeError/RangeError, nothing recorded', (t) => {
   t.throws(() => new UniqueCounter({ labelNames: ['a', 'a'] }), { instanceOf: TypeError })
   t.throws(() => new UniqueCounter({ labelNames: ['a'], maxKeys: 0 }), { instanceOf: RangeError })
   const u = new UniqueCounter({ labelNames: ['region', 'os'] })
-  t.throws(() => u.add({ region: 'eu' } as never, 'x'), { instanceOf: TypeError, message: /exactly the string labels region, os/ })
-  t.throws(() => u.add({ region: 'eu', os: 5 } as never, 'x'), { instanceOf: TypeError })
-  t.throws(() => u.add({ region: 'eu', os: 'ios', extra: 'x' } as never, 'x'), { instanceOf: TypeError })
+  // As Counter's labels: a missing or unknown label is a RangeError, a value of another type a TypeError.
+  t.throws(() => u.add({ region: 'eu' } as never, 'x'), { instanceOf: RangeError, message: /every label \(region, os\); "os" is missing/ })
+  t.throws(() => u.add({ region: 'eu', os: null } as never, 'x'), { instanceOf: TypeError, message: /label "os" must be a string, a number or a boolean, got null/ })
+  t.throws(() => u.add({ region: 'eu', os: {} } as never, 'x'), { instanceOf: TypeError })
+  t.throws(() => u.add({ region: 'eu', os: 'ios', extra: 'x' } as never, 'x'), { instanceOf: RangeError, message: /unknown label "extra"/ })
+  t.throws(() => u.add(null as never, 'x'), { instanceOf: TypeError })
+  t.throws(() => new UniqueCounter({ labelNames: ['a'], maxKeys: '10' as never }), { instanceOf: TypeError })
   t.throws(() => u.add(L('eu', 'ios'), 42 as never), { instanceOf: TypeError })
   t.is(u.size, 0)
+})
+
+test('label values may be strings or numbers, as in Counter: 200 and "200" are one key, given back as first given', async (t) => {
+  const u = new UniqueCounter({ labelNames: ['route', 'status'] })
+  u.add({ route: '/a', status: 200 }, 'x')
+  u.add({ route: '/a', status: '200' }, 'y')
+  u.add({ route: '/b', status: 'ok' }, 'x')
+  t.is(u.size, 2)
+  t.is(u.count({ route: '/a', status: 200 }), 2)
+  t.is(u.count({ route: '/a', status: '200' }), 2)
+  t.deepEqual(u.entries(), [
+    { labels: { route: '/a', status: 200 }, count: 2 },
+    { labels: { route: '/b', status: 'ok' }, count: 1 },
+  ])
+  // Counter keys its series the same way.
+  const c = new Counter({ name: 'unique_parity_total', help: 'h', labelNames: ['route', 'status'], registers: [] })
+  c.inc({ route: '/a', status: 200 })
+  c.inc({ route: '/a', status: '200' })
+  t.deepEqual((await c.get()).values, [{ value: 2, labels: { route: '/a', status: 200 } }])
+  // Every method takes them: toHyperLogLog, mergeHyperLogLog, merge, delete.
+  const h = u.toHyperLogLog({ route: '/a', status: 200 })
+  t.is(h.count(), 2)
+  const v = new UniqueCounter({ labelNames: ['route', 'status'] })
+  v.mergeHyperLogLog({ route: '/c', status: 404 }, h)
+  v.merge(u)
+  t.deepEqual(
+    v.entries().map((e) => e.labels),
+    [
+      { route: '/c', status: 404 },
+      { route: '/a', status: 200 },
+      { route: '/b', status: 'ok' },
+    ],
+  )
+  t.true(v.delete({ route: '/a', status: '200' }))
+  t.is(v.count({ route: '/a', status: 200 }), 0)
 })

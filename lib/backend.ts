@@ -1,8 +1,9 @@
 /**
- * Chooses the kernel backend once per thread, from HOTSTATS_BACKEND (auto|js|scalar|avx2|neon).
- * `auto` uses the fastest native backend and falls back to the JS backend (saying why) when the
- * native binary cannot load. Asking for a native backend this machine cannot run throws here,
- * at load, with the reason.
+ * Chooses the kernel backend once per thread, from HOTSTATS_BACKEND (auto|native|js|scalar|avx2|
+ * neon). `auto` uses the fastest native backend and falls back to the JS backend when the native
+ * binary cannot load, saying so once on stderr (the reason, and the two ways to choose: `js` to
+ * use it quietly, `native` to fail instead). `native` is the fastest native backend or an error.
+ * Asking for a native backend this machine cannot run throws here, at load, with the reason.
  */
 import { loadNative, type Native } from './native'
 
@@ -13,7 +14,7 @@ export interface BackendInfo {
   /** The backend the kernels use (inputs shorter than the crossover go to the JS kernels). */
   backend: BackendName
   /** What HOTSTATS_BACKEND asked for. */
-  requested: 'auto' | BackendName
+  requested: RequestedBackend
   /** Whether the native binding loaded, and from where. */
   native: boolean
   nativeFrom: string | null
@@ -25,16 +26,35 @@ export interface BackendInfo {
   crossover: number
 }
 
-function requestedBackend(): 'auto' | BackendName {
+/** What HOTSTATS_BACKEND may say: `native` is the fastest native backend, never the JS one. */
+export type RequestedBackend = 'auto' | 'native' | BackendName
+
+function requestedBackend(): RequestedBackend {
   const raw = (process.env.HOTSTATS_BACKEND ?? '').trim().toLowerCase()
   if (raw === '' || raw === 'auto') return 'auto'
-  if ((BACKEND_NAMES as readonly string[]).includes(raw)) return raw as BackendName
-  throw new Error(`hotstats: HOTSTATS_BACKEND=${JSON.stringify(process.env.HOTSTATS_BACKEND)} is not one of auto, js, scalar, avx2, neon`)
+  if (raw === 'native' || (BACKEND_NAMES as readonly string[]).includes(raw)) return raw as RequestedBackend
+  throw new Error(`hotstats: HOTSTATS_BACKEND=${JSON.stringify(process.env.HOTSTATS_BACKEND)} is not one of auto, native, js, scalar, avx2, neon`)
+}
+
+/**
+ * Set in process.env once the fallback was reported: worker threads and child processes started
+ * afterwards inherit it and stay quiet, so the note appears once, not once per thread.
+ */
+const REPORTED = 'HOTSTATS_JS_FALLBACK_REPORTED'
+
+/** Says once on stderr that `auto` fell back to the JS backend, why, and how to choose. */
+function reportFallback(why: string): void {
+  if (process.env[REPORTED] === '1') return
+  process.env[REPORTED] = '1'
+  process.stderr.write(
+    `hotstats: the native binary did not load (${why}); using the pure-JS backend (the same results, slower). ` +
+      'Set HOTSTATS_BACKEND=js to use it without this message, or HOTSTATS_BACKEND=native to fail instead.\n',
+  )
 }
 
 interface Chosen {
   backend: BackendName
-  requested: 'auto' | BackendName
+  requested: RequestedBackend
   native: Native | null
   nativeFrom: string | null
   reason: string | null
@@ -51,14 +71,16 @@ function choose(): Chosen {
     if (requested !== 'auto') {
       throw new Error(`hotstats: HOTSTATS_BACKEND=${requested} needs the native binary, which did not load: ${load.error}`)
     }
+    reportFallback(load.error ?? 'unknown reason')
     return { backend: 'js', requested, native: null, nativeFrom: null, reason: `native binary did not load: ${load.error}`, platform: load.platform }
   }
   let name: string
   try {
-    name = load.binding.selectBackend(requested)
+    name = load.binding.selectBackend(requested === 'native' ? 'auto' : requested)
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e)
     if (requested !== 'auto') throw new Error(`hotstats: HOTSTATS_BACKEND=${requested}: ${why}`)
+    reportFallback(why)
     return { backend: 'js', requested, native: null, nativeFrom: null, reason: why, platform: load.platform }
   }
   return { backend: name as BackendName, requested, native: load.binding, nativeFrom: load.from, reason: null, platform: load.platform }

@@ -24,6 +24,11 @@
  *        80   the outcome's Moments (magic HSMO; see lib/moments.ts)
  * ```
  * Bad bytes are a RangeError; nothing is merged from them.
+ *
+ * Variants declared up front (`new Experiment({ variants: ['A', 'B'] })`) are the whole set: a
+ * typo such as `variant('b')` is an error, not a silent new arm. Without `variants`, a variant is
+ * created on first use. A test the data cannot support yet says which variant lacks what
+ * (`variant "A" has no exposures yet`).
  */
 import { betaBinomialAB, chiSquareTest, twoProportionZTest, welchTTestFromSummaries, type AlternativeOptions, type BetaBinomialResult, type ChiSquareResult, type StatisticResult, type TTestResult } from './inference'
 import { Moments } from './moments'
@@ -124,22 +129,51 @@ function checkName(name: unknown): string {
 }
 
 export interface ExperimentOptions {
-  /** Variants to create up front (more are created on first use). */
+  /**
+   * Every variant of the experiment (at least one): asking for another one is an error. Without
+   * it, variants are created on first use.
+   */
   variants?: readonly string[]
 }
 
+const quote = (name: string): string => JSON.stringify(name)
+
 export class Experiment {
   private readonly byName = new Map<string, ExperimentVariant>()
+  /** Whether the variants were declared up front (then they are the whole set). */
+  readonly declared: boolean
 
   constructor(opts?: ExperimentOptions) {
-    for (const v of opts?.variants ?? []) this.variant(v)
+    if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError('options must be an object ({ variants })')
+    const variants = opts?.variants
+    if (variants !== undefined) {
+      if (!Array.isArray(variants)) throw new TypeError('variants must be an array of variant names')
+      if (variants.length === 0) throw new RangeError('variants must name at least one variant (or leave it out to create variants on first use)')
+      for (const v of variants) {
+        checkName(v)
+        if (this.byName.has(v)) throw new RangeError(`variant ${quote(v)} is listed twice in variants`)
+        if (this.byName.size >= MAX_VARIANTS) throw new RangeError(`an experiment holds at most ${MAX_VARIANTS} variants`)
+        this.byName.set(v, new ExperimentVariant(v))
+      }
+    }
+    this.declared = variants !== undefined
   }
 
-  /** The variant's record path, created on first use. */
+  private notOne(name: string): RangeError {
+    const list = [...this.byName.keys()].map(quote).join(', ')
+    return new RangeError(
+      this.declared
+        ? `variant ${quote(name)} is not one of this experiment's variants (${list}); declare every variant in new Experiment({ variants })`
+        : `variant ${quote(name)} has not been used yet (variants: ${list || 'none'})`,
+    )
+  }
+
+  /** The variant's record path. Declared variants: one of them, else a RangeError; otherwise created on first use. */
   variant(name: string): ExperimentVariant {
     let v = this.byName.get(name)
     if (v === undefined) {
       checkName(name)
+      if (this.declared) throw this.notOne(name)
       if (this.byName.size >= MAX_VARIANTS) throw new RangeError(`an experiment holds at most ${MAX_VARIANTS} variants`)
       v = new ExperimentVariant(name)
       this.byName.set(name, v)
@@ -161,36 +195,61 @@ export class Experiment {
 
   private existing(name: string): ExperimentVariant {
     const v = this.byName.get(checkName(name))
-    if (v === undefined) throw new RangeError(`no variant named ${JSON.stringify(name)}`)
+    if (v === undefined) throw this.notOne(name)
     return v
   }
 
-  private pair(a: string, b: string): [VariantSummary, VariantSummary] {
-    return [this.existing(a).summary(), this.existing(b).summary()]
+  /** The named summaries of the variants, checked for what every conversion test needs. */
+  private conversionsOf(names: string[], needExposures: boolean): VariantSummary[] {
+    const out = names.map((n) => this.existing(n).summary())
+    out.forEach((s, i) => {
+      if (needExposures && s.exposures === 0) throw new RangeError(`variant ${quote(names[i])} has no exposures yet (expose() counts them)`)
+      if (s.conversions > s.exposures) throw new RangeError(`variant ${quote(names[i])} has more conversions (${s.conversions}) than exposures (${s.exposures})`)
+    })
+    return out
+  }
+
+  /** Throws when no variant of `names` converted, or every exposure did: the tests need both outcomes. */
+  private needBothOutcomes(names: string[], s: VariantSummary[]): void {
+    const conversions = s.reduce((a, v) => a + v.conversions, 0)
+    const exposures = s.reduce((a, v) => a + v.exposures, 0)
+    const which = names.length === 2 ? `variants ${quote(names[0])} and ${quote(names[1])}` : 'any variant'
+    if (conversions === 0) throw new RangeError(`no conversions yet in ${which}: the test needs at least one (convert() counts them)`)
+    if (conversions === exposures) throw new RangeError(`every exposure converted in ${which}: the test needs at least one exposure without a conversion`)
   }
 
   /** The two-proportion z-test of the conversion rates (statsmodels' pooled z). */
   compareConversions(a: string, b: string, opts?: AlternativeOptions): StatisticResult {
-    const [x, y] = this.pair(a, b)
+    const [x, y] = this.conversionsOf([a, b], true)
+    this.needBothOutcomes([a, b], [x, y])
     return twoProportionZTest({ successesA: x.conversions, trialsA: x.exposures, successesB: y.conversions, trialsB: y.exposures }, opts)
   }
 
-  /** P(B's rate beats A's), credible intervals and expected losses under a Beta prior (default Beta(1, 1)). */
+  /**
+   * P(B's rate beats A's), credible intervals and expected losses under a Beta prior (default
+   * Beta(1, 1)). A variant without exposures yet has the prior as its posterior.
+   */
   bayesian(a: string, b: string, opts?: { prior?: { alpha: number; beta: number } }): BetaBinomialResult {
-    const [x, y] = this.pair(a, b)
+    const [x, y] = this.conversionsOf([a, b], false)
     return betaBinomialAB({ successesA: x.conversions, trialsA: x.exposures, successesB: y.conversions, trialsB: y.exposures, prior: opts?.prior })
   }
 
   /** Welch's t-test of the outcome means, from the streaming summaries. */
   compareMeans(a: string, b: string, opts?: AlternativeOptions): TTestResult {
-    const [x, y] = this.pair(a, b)
+    const [x, y] = [a, b].map((n) => this.existing(n).summary())
+    for (const [n, s] of [[a, x], [b, y]] as const) {
+      if (s.count < 2) throw new RangeError(`variant ${quote(n)} has ${s.count === 0 ? 'no observed values' : 'only 1 observed value'} yet: comparing means needs at least 2 per variant (observe(value) adds them)`)
+    }
+    if (x.variance === 0 && y.variance === 0) throw new RangeError(`variants ${quote(a)} and ${quote(b)} both have zero variance (all their values are equal): the t statistic is undefined`)
     return welchTTestFromSummaries({ count: x.count, mean: x.mean, variance: x.variance }, { count: y.count, mean: y.mean, variance: y.variance }, opts)
   }
 
   /** Chi-square test of independence of conversion and variant over all variants (a 2×k table). */
   chiSquare(opts?: { correction?: boolean }): ChiSquareResult {
-    const s = [...this.byName.values()].map((v) => v.summary())
-    for (const [i, v] of s.entries()) if (v.conversions > v.exposures) throw new RangeError(`variant ${JSON.stringify(this.variants[i])} has more conversions than exposures`)
+    const names = this.variants
+    if (names.length < 2) throw new RangeError(`chiSquare needs at least 2 variants, this experiment has ${names.length}`)
+    const s = this.conversionsOf(names, true)
+    this.needBothOutcomes(names, s)
     return chiSquareTest([s.map((v) => v.conversions), s.map((v) => v.exposures - v.conversions)], opts)
   }
 
@@ -225,20 +284,27 @@ export class Experiment {
     return out
   }
 
-  /** An experiment from `serialize()` bytes. */
+  /** An experiment from `serialize()` bytes, declared with the variants they hold (if any). */
   static deserialize(bytes: Uint8Array): Experiment {
-    const e = new Experiment()
-    e.merge(bytes)
+    const records = parse(bytes)
+    const e = new Experiment(records.length > 0 ? { variants: records.map((r) => r.name) } : undefined)
+    e.mergeRecords(records)
     return e
   }
 
   /**
    * Folds another experiment (or its bytes) into this one: counts add, moments merge. Bytes are
-   * fully parsed and checked before anything changes.
+   * fully parsed and checked before anything changes; a declared experiment refuses a variant
+   * it does not have.
    */
   merge(other: Experiment | Uint8Array): this {
     // Merging an experiment into itself doubles it: read a copy first.
-    const records = other === this ? parse(this.serialize()) : other instanceof Experiment ? other.records() : parse(other)
+    return this.mergeRecords(other === this ? parse(this.serialize()) : other instanceof Experiment ? other.records() : parse(other))
+  }
+
+  private mergeRecords(records: ParsedVariant[]): this {
+    const unknown = records.find((r) => !this.byName.has(r.name))
+    if (this.declared && unknown !== undefined) throw this.notOne(unknown.name)
     const newNames = records.filter((r) => !this.byName.has(r.name)).length
     if (this.byName.size + newNames > MAX_VARIANTS) throw new RangeError(`an experiment holds at most ${MAX_VARIANTS} variants`)
     for (const r of records) {

@@ -13,6 +13,7 @@
 import { native, rangeErrors } from './backend'
 import * as hll from './js/hll'
 import { JsIngestCore } from './js/ingest'
+import { numberArg, numberOption, typeName } from './check'
 import { checkOptions, checkQuantiles } from './js/window'
 import { createPool, type FullPolicy, readLayout, RingWriter } from './ring'
 import type { WindowStats } from './window'
@@ -81,8 +82,8 @@ export interface CpuBudget {
 export interface PushOptions {
   /** Event time (ms); required by an `eventTime` ingestor. */
   timestamp?: number
-  /** An element to count distinct. */
-  unique?: string
+  /** An element to count distinct: a string (hashed as UTF-8) or bytes. */
+  unique?: string | Uint8Array
 }
 
 export interface IngestEvent extends PushOptions {
@@ -120,9 +121,7 @@ function nativeCore(c: NativeIngestor): Core {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 function num(opts: IngestorOptions, k: keyof IngestorOptions, d: number): number {
-  const v = opts[k] ?? d
-  if (typeof v !== 'number') throw new TypeError(`${k} must be a number, got ${typeof v}`)
-  return v
+  return numberOption(opts[k], k, d)
 }
 
 /**
@@ -196,7 +195,7 @@ export class Producer {
       if (!Number.isFinite(t)) throw new RangeError(`timestamp must be finite, got ${t}`)
     }
     const u = opts?.unique
-    if (u !== undefined && typeof u !== 'string') throw new TypeError(`unique must be a string, got ${u === null ? 'null' : typeof u}`)
+    if (u !== undefined && typeof u !== 'string' && !(u instanceof Uint8Array)) throw new TypeError(`unique must be a string or a Uint8Array, got ${typeName(u)}`)
     return this.writer.push(id, value, t, u === undefined ? -1 : hll.pattern(u))
   }
 
@@ -210,8 +209,8 @@ export class Producer {
     if (values === null || typeof values !== 'object' || typeof values.length !== 'number') throw new TypeError('values must be an array or typed array of numbers')
     if (this.eventTime && (timestamps === undefined || timestamps.length !== values.length)) throw new TypeError('an event-time ingestor needs one timestamp per value')
     for (let i = 0; i < values.length; i++) {
-      if (typeof values[i] !== 'number' || !Number.isFinite(values[i])) throw new RangeError(`values[${i}] must be a finite number, got ${values[i]}`)
-      if (this.eventTime && (typeof timestamps![i] !== 'number' || !Number.isFinite(timestamps![i]))) throw new RangeError(`timestamps[${i}] must be a finite number`)
+      if (!Number.isFinite(numberArg(values[i], `values[${i}]`))) throw new RangeError(`values[${i}] must be a finite number, got ${values[i]}`)
+      if (this.eventTime && !Number.isFinite(numberArg(timestamps![i], `timestamps[${i}]`))) throw new RangeError(`timestamps[${i}] must be a finite number, got ${timestamps![i]}`)
     }
     const w = this.writer
     for (let i = 0; i < values.length; i++) if (!w.push(id, values[i], this.eventTime ? timestamps![i] : NaN, -1)) return i
@@ -355,7 +354,7 @@ export class Ingestor {
   /** The read time (after a flush): `now`, or Date.now(), or the watermark in event time. */
   private readTime(now: number | undefined): number {
     if (now !== undefined) {
-      if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError('now must be a number (ms)')
+      if (Number.isNaN(numberArg(now, 'now'))) throw new RangeError('now must be a number of ms, got NaN')
       return now
     }
     return this.eventTime ? this.core.watermark : Date.now()

@@ -9,6 +9,7 @@
  */
 import { native, rangeErrors } from './backend'
 import * as js from './js/moments'
+import { numberArg, typeName } from './check'
 import { toFloat64Array, type Numbers } from './kernels'
 
 export const MOMENTS_NATIVE_BATCH = 64
@@ -20,16 +21,21 @@ export class Moments {
     this.state = js.newState()
   }
 
-  /** Adds one value. NaN or ±Infinity make the moments NaN (min/max as Math.min/Math.max). */
+  /** Adds one finite value (NaN and ±Infinity are a RangeError, as in every class). */
   add(x: number): this {
-    if (typeof x !== 'number') throw new TypeError(`x must be a number, got ${x === null ? 'null' : typeof x}`)
+    if (typeof x !== 'number') throw new TypeError(`x must be a number, got ${typeName(x)}`)
+    if (x - x !== 0) throw new RangeError(`x must be finite, got ${x}`)
     js.add(this.state, x)
     return this
   }
 
-  /** Adds every value of a Float64Array or number[]. */
+  /** Adds every value of a Float64Array or number[]; all finite (checked first: on error nothing is added). */
   addMany(xs: Numbers): this {
     const a = toFloat64Array(xs, 'xs')
+    // The native call checks the values itself (one pass in Rust).
+    if (!(native && a.length >= MOMENTS_NATIVE_BATCH)) {
+      for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) throw new RangeError(`xs[${i}] must be finite, got ${a[i]}`)
+    }
     if (native && a.length >= MOMENTS_NATIVE_BATCH) rangeErrors(() => native!.momentsAddMany(this.state, a))
     else js.addMany(this.state, a)
     return this
@@ -69,7 +75,7 @@ export class Moments {
 
   /** M2 / (count - ddof), ddof 1 by default; NaN when count - ddof <= 0. */
   variance(ddof = 1): number {
-    if (typeof ddof !== 'number' || !Number.isFinite(ddof) || ddof < 0) throw new RangeError(`ddof must be a finite number >= 0, got ${ddof}`)
+    if (!Number.isFinite(numberArg(ddof, 'ddof')) || ddof < 0) throw new RangeError(`ddof must be a finite number >= 0, got ${ddof}`)
     const d = this.count - ddof
     return d > 0 ? this.state[js.M2] / d : NaN
   }

@@ -9,6 +9,7 @@
  * the buffer fills and before every read, so reads are exact. The JS backend runs the same
  * algorithm with the same bits.
  */
+import { numberArg, numberOption } from './check'
 import { native, rangeErrors } from './backend'
 import { JsQuantileSketch, relativeAccuracyOk, SUM_RUN } from './js/quantile'
 import { toFloat64Array, type Numbers } from './kernels'
@@ -53,7 +54,8 @@ export class QuantileSketch {
 
   constructor(options: QuantileSketchOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
-    const { relativeAccuracy = 0.01, maxBins = 2048 } = options
+    const relativeAccuracy = numberOption(options.relativeAccuracy, 'options.relativeAccuracy', 0.01)
+    const maxBins = numberOption(options.maxBins, 'options.maxBins', 2048)
     if (!relativeAccuracyOk(relativeAccuracy)) {
       // Below 1e-6 the largest doubles would have no bucket index (see MIN_RELATIVE_ACCURACY).
       throw new RangeError(`options.relativeAccuracy must be a number in [1e-6, 1), got ${relativeAccuracy}`)
@@ -118,9 +120,9 @@ export class QuantileSketch {
   }
 
   private addChecked(v: number, count: number | undefined): this {
-    if (!Number.isFinite(v)) throw new RangeError(`v must be a finite number, got ${String(v)}`)
+    if (!Number.isFinite(numberArg(v, 'v'))) throw new RangeError(`v must be a finite number, got ${String(v)}`)
     if (count === undefined || count === 1) return this.add(v)
-    if (typeof count !== 'number' || !Number.isFinite(count) || !(count > 0)) throw new RangeError(`count must be a finite number > 0, got ${String(count)}`)
+    if (!Number.isFinite(numberArg(count, 'count')) || !(count > 0)) throw new RangeError(`count must be a finite number > 0, got ${String(count)}`)
     this.flush()
     const b = this.own()
     rangeErrors(() => b.addWeighted(v, count))
@@ -146,7 +148,7 @@ export class QuantileSketch {
   }
 
   private checkQ(q: number, name: string): void {
-    if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw new RangeError(`${name} must be a number in [0, 1], got ${q}`)
+    if (!(numberArg(q, name) >= 0 && q <= 1)) throw new RangeError(`${name} must be a number in [0, 1], got ${q}`)
   }
 
   /** The value at quantile q in [0, 1] (within α of the true one); NaN when empty. */
@@ -165,7 +167,7 @@ export class QuantileSketch {
 
   /** Estimated fraction of the recorded values that are <= v; NaN when empty. */
   rank(v: number): number {
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new RangeError(`v must be a number, got ${v}`)
+    if (Number.isNaN(numberArg(v, 'v'))) throw new RangeError('v must be a number, got NaN')
     const b = this.readable()
     return rangeErrors(() => b.rank(v))
   }
@@ -230,7 +232,7 @@ export class QuantileSketch {
    */
   toPrometheusNativeHistogram(options: { schema?: number } = {}): NativeHistogram {
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
-    const { schema = NATIVE_HISTOGRAM_DEFAULT_SCHEMA } = options
+    const schema = numberOption(options.schema, 'schema', NATIVE_HISTOGRAM_DEFAULT_SCHEMA)
     return sketchToNativeHistogram(this.serialize(), schema) // checks the schema
   }
 

@@ -3,6 +3,7 @@
  * kernels (`summarize`: compensated sum and variance, SIMD on the native backend). The Rust
  * core has the same structure (hotstats_core::window::sample_ring) for its own users.
  */
+import { numberArg } from './check'
 import { summarize, type Summary, type VarianceOptions } from './kernels'
 
 export class SampleRing {
@@ -30,7 +31,7 @@ export class SampleRing {
   /** Adds values in order; all are checked first (nothing is added on error). */
   pushAll(values: ArrayLike<number>): void {
     if (values === null || typeof values !== 'object' || typeof values.length !== 'number') throw new TypeError('values must be an array or typed array of numbers')
-    for (let i = 0; i < values.length; i++) if (typeof values[i] !== 'number' || !Number.isFinite(values[i])) throw new RangeError(`values[${i}] must be a finite number, got ${values[i]}`)
+    for (let i = 0; i < values.length; i++) if (!Number.isFinite(numberArg(values[i], `values[${i}]`))) throw new RangeError(`values[${i}] must be a finite number, got ${values[i]}`)
     for (let i = 0; i < values.length; i++) this.push(values[i])
   }
 

@@ -11,10 +11,16 @@
  *
  * With the native binary, events are staged in typed arrays and handed over in batches of
  * WINDOW_STAGE (and before every read), so a record costs no Node-API call.
+ *
+ * Keys are bounded: at most `maxKeys` at once (records for further new keys are refused and
+ * counted), and a key whose window has emptied is forgotten (memory freed) by a sweep that runs
+ * from `record` at most once per sweep interval, and from `keys`/`size`.
  */
 import { native, rangeErrors } from './backend'
+import { numberArg, numberOption, typeName } from './check'
+import { HyperLogLog } from './hyperloglog'
 import * as hll from './js/hll'
-import { checkOptions, checkQuantiles, JsSlidingWindow } from './js/window'
+import { checkOptions, checkQuantiles, JsSlidingWindow, MAX_KEYS } from './js/window'
 
 /** Events staged before one native call. */
 export const WINDOW_STAGE = 1024
@@ -32,7 +38,15 @@ export interface SlidingWindowOptions {
   allowedLatenessMs?: number
   /** Milliseconds now; default Date.now. */
   clock?: () => number
+  /**
+   * Keys held at once; default 10 000 (at most 2^20). A record for a new key past it is refused
+   * and counted (`refusedRecords`, `refusedKeys()`); keys that expire or are deleted make room.
+   */
+  maxKeys?: number
 }
+
+/** The default `maxKeys` (as UniqueCounter's maxKeys and the metrics' maxSeries). */
+export const WINDOW_DEFAULT_MAX_KEYS = 10_000
 
 export interface WindowStats {
   count: number
@@ -52,11 +66,16 @@ export interface WindowStats {
 export interface RecordOptions {
   /** Event time (ms); required with `eventTime: true`, ignored otherwise. */
   timestamp?: number
-  /** An element to count distinct (a user id, ...). */
-  unique?: string
+  /** An element to count distinct (a user id, ...): a string (hashed as UTF-8) or bytes. */
+  unique?: string | Uint8Array
 }
 
-type Engine = Pick<JsSlidingWindow, 'keyId' | 'stats'> & { quantiles(id: number, now: number, qs: Float64Array): number[]; readonly late: number; readonly watermark: number }
+type Engine = Pick<JsSlidingWindow, 'keyId' | 'stats' | 'removeId'> & {
+  quantiles(id: number, now: number, qs: Float64Array): number[]
+  expire(now: number): ArrayLike<number>
+  readonly late: number
+  readonly watermark: number
+}
 
 class JsEngine implements Engine {
   constructor(readonly w: JsSlidingWindow) {}
@@ -65,6 +84,12 @@ class JsEngine implements Engine {
   }
   stats(id: number, now: number): number[] {
     return this.w.stats(id, now)
+  }
+  removeId(id: number): boolean {
+    return this.w.removeId(id)
+  }
+  expire(now: number): number[] {
+    return this.w.expire(now)
   }
   quantiles(id: number, now: number, qs: Float64Array): number[] {
     const s = this.w.sketch(id, now)
@@ -84,11 +109,22 @@ export class SlidingWindow {
   readonly windowMs: number
   readonly buckets: number
   readonly eventTime: boolean
+  readonly maxKeys: number
+  /** Records refused because their key was new and `maxKeys` keys were held (nothing of them is kept). */
+  refusedRecords = 0
+  private readonly refusedKeySketch = new HyperLogLog()
   private readonly clock: () => number
   private readonly engine: Engine
   private readonly port: JsSlidingWindow | null
   private readonly nativeWindow: InstanceType<NonNullable<typeof native>['NativeSlidingWindow']> | null
   private readonly ids = new Map<string, number>()
+  /** Key by engine id, to forget the keys the engine expires. */
+  private readonly names: (string | undefined)[] = []
+  /** Time between sweeps for expired keys: a bucket's width, at least 1/16 of the window. */
+  private readonly sweepEveryMs: number
+  private nextSweep = -Infinity
+  /** Event time: the newest timestamp recorded (the engine's watermark once flushed). */
+  private newestTime = -Infinity
   private readonly stageIds = new Uint32Array(WINDOW_STAGE)
   private readonly stageValues = new Float64Array(WINDOW_STAGE)
   private readonly stageTimes = new Float64Array(WINDOW_STAGE)
@@ -96,11 +132,8 @@ export class SlidingWindow {
   private staged = 0
 
   constructor(opts: SlidingWindowOptions = {}) {
-    const num = (k: keyof SlidingWindowOptions, d: number): number => {
-      const v = opts[k] ?? d
-      if (typeof v !== 'number') throw new TypeError(`${k} must be a number, got ${typeof v}`)
-      return v
-    }
+    if (opts === null || typeof opts !== 'object') throw new TypeError('options must be an object')
+    const num = (k: keyof SlidingWindowOptions, d: number): number => numberOption(opts[k], k, d)
     this.windowMs = num('windowMs', 60_000)
     this.buckets = num('buckets', 60)
     const accuracy = num('relativeAccuracy', 0.01)
@@ -110,7 +143,10 @@ export class SlidingWindow {
     const lateness = this.eventTime ? num('allowedLatenessMs', 0) : this.windowMs
     this.clock = opts.clock ?? Date.now
     if (typeof this.clock !== 'function') throw new TypeError('clock must be a function returning milliseconds')
+    this.maxKeys = num('maxKeys', WINDOW_DEFAULT_MAX_KEYS)
     checkOptions(this.windowMs, this.buckets, accuracy, lateness)
+    if (!Number.isInteger(this.maxKeys) || this.maxKeys < 1 || this.maxKeys > MAX_KEYS) throw new RangeError(`maxKeys must be an integer from 1 to ${MAX_KEYS}, got ${this.maxKeys}`)
+    this.sweepEveryMs = Math.max(this.windowMs / this.buckets, this.windowMs / 16)
     if (native) {
       const n = native
       this.nativeWindow = rangeErrors(() => new n.NativeSlidingWindow(this.windowMs, this.buckets, accuracy, lateness))
@@ -121,6 +157,8 @@ export class SlidingWindow {
       this.engine = {
         keyId: (k) => rangeErrors(() => w.keyId(k)),
         stats: (id, now) => rangeErrors(() => w.stats(id, now)),
+        removeId: (id) => rangeErrors(() => w.remove(id)),
+        expire: (now) => rangeErrors(() => w.expire(now)),
         quantiles: (id, now, qs) => rangeErrors(() => w.quantiles(id, now, qs)),
         get late() {
           return rangeErrors(() => w.late)
@@ -136,10 +174,13 @@ export class SlidingWindow {
     }
   }
 
-  /** Records one value for `key`. Bad input throws and records nothing. */
+  /**
+   * Records one value for `key`. Bad input throws and records nothing. A new key past `maxKeys`
+   * is refused: nothing is recorded and `refusedRecords` counts it.
+   */
   record(key: string, value: number, opts?: RecordOptions): void {
-    if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${key === null ? 'null' : typeof key}`)
-    if (typeof value !== 'number') throw new TypeError(`value must be a number, got ${value === null ? 'null' : typeof value}`)
+    if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeName(key)}`)
+    if (typeof value !== 'number') throw new TypeError(`value must be a number, got ${typeName(value)}`)
     if (!Number.isFinite(value)) throw new RangeError(`value must be finite, got ${value}`)
     let t: number
     if (this.eventTime) {
@@ -148,15 +189,24 @@ export class SlidingWindow {
       if (!Number.isFinite(t)) throw new RangeError(`timestamp must be finite, got ${t}`)
     } else {
       t = this.clock()
-      if (typeof t !== 'number' || !Number.isFinite(t)) throw new RangeError(`clock() must return finite milliseconds, got ${t}`)
+      if (typeof t !== 'number') throw new TypeError(`clock() must return milliseconds (a number), got ${typeName(t)}`)
+      if (!Number.isFinite(t)) throw new RangeError(`clock() must return finite milliseconds, got ${t}`)
     }
     const u = opts?.unique
-    if (u !== undefined && typeof u !== 'string') throw new TypeError(`unique must be a string, got ${u === null ? 'null' : typeof u}`)
+    if (u !== undefined && typeof u !== 'string' && !(u instanceof Uint8Array)) throw new TypeError(`unique must be a string or a Uint8Array, got ${typeName(u)}`)
     const pattern = u === undefined ? -1 : hll.pattern(u)
+    const now = !this.eventTime ? t : t > this.newestTime ? (this.newestTime = t) : this.newestTime
+    if (now >= this.nextSweep) this.sweep(now)
     let id = this.ids.get(key)
     if (id === undefined) {
+      if (this.ids.size >= this.maxKeys) {
+        this.refusedRecords++
+        this.refusedKeySketch.add(key)
+        return
+      }
       id = this.engine.keyId(key)
       this.ids.set(key, id)
+      this.names[id] = key
     }
     if (this.port !== null) {
       this.port.record(id, value, t, pattern)
@@ -171,6 +221,20 @@ export class SlidingWindow {
     if (this.staged === WINDOW_STAGE) this.flush()
   }
 
+  /** Forgets the keys with nothing left in the window at `now` (their memory is freed). */
+  private sweep(now: number): void {
+    this.nextSweep = now + this.sweepEveryMs
+    this.flush()
+    const gone = this.engine.expire(now)
+    for (let i = 0; i < gone.length; i++) {
+      const key = this.names[gone[i]]
+      if (key !== undefined) {
+        this.ids.delete(key)
+        this.names[gone[i]] = undefined
+      }
+    }
+  }
+
   /** Hands the staged events to the native window (reads do this themselves). */
   flush(): void {
     if (this.staged === 0 || this.nativeWindow === null) return
@@ -183,7 +247,7 @@ export class SlidingWindow {
   /** The read time (after a flush): `now`, or the clock (processing time), or the newest timestamp (event time). */
   private readTime(now: number | undefined): number {
     if (now !== undefined) {
-      if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError('now must be a number (ms)')
+      if (Number.isNaN(numberArg(now, 'now'))) throw new RangeError('now must be a number of ms, got NaN')
       return now
     }
     return this.eventTime ? this.engine.watermark : this.clock()
@@ -219,8 +283,40 @@ export class SlidingWindow {
     return this.engine.late
   }
 
-  /** Keys seen, in first-seen order. */
+  /**
+   * Forgets `key` and frees its memory now (a later record starts it afresh); true if it was
+   * held.
+   */
+  delete(key: string): boolean {
+    if (typeof key !== 'string') throw new TypeError(`key must be a string, got ${typeName(key)}`)
+    const id = this.ids.get(key)
+    if (id === undefined) return false
+    this.flush()
+    this.engine.removeId(id)
+    this.ids.delete(key)
+    this.names[id] = undefined
+    return true
+  }
+
+  /** Keys with something in the window now (the clock, or the newest timestamp), in first-seen order. */
   get keys(): string[] {
+    this.sweepNow()
     return [...this.ids.keys()]
+  }
+
+  /** How many keys `keys` lists. */
+  get size(): number {
+    this.sweepNow()
+    return this.ids.size
+  }
+
+  private sweepNow(): void {
+    const now = this.eventTime ? this.newestTime : this.clock()
+    if (typeof now === 'number' && Number.isFinite(now)) this.sweep(now)
+  }
+
+  /** Estimated distinct keys refused because `maxKeys` keys were held (a HyperLogLog: bounded memory). */
+  refusedKeys(): number {
+    return this.refusedKeySketch.count()
   }
 }

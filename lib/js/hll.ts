@@ -280,3 +280,76 @@ export function fromRedis(bytes: Uint8Array): Uint8Array {
   if (idx !== REGISTERS) throw bad(`sparse runs cover ${idx} registers, not ${REGISTERS}`)
   return regs
 }
+
+/** Non-zero registers a `SparseRegisters` lists before turning dense (as the core's `SPARSE_MAX`). */
+export const SPARSE_MAX = 256
+
+/**
+ * Registers that cost little while few are set (the JS twin of the core's
+ * `hll::sparse::Registers`): the packed patterns (index * 64 + value) of the non-zero registers,
+ * sorted, in a small-integer array, until SPARSE_MAX are set; then the 16 KiB dense array.
+ */
+export class SparseRegisters {
+  /** null when empty (an empty array literal would still reserve room for 17 elements). */
+  private list: number[] | null = null
+  private dense: Uint8Array | null = null
+
+  /** Raises the register of packed `pattern` (valid: checked by the caller) to its value. */
+  set(pattern: number): void {
+    const i = pattern >>> 6
+    if (this.dense !== null) {
+      if (this.dense[i] < (pattern & 63)) this.dense[i] = pattern & 63
+      return
+    }
+    const list = this.list
+    if (list === null) {
+      this.list = [pattern]
+      return
+    }
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (list[mid] >>> 6 < i) lo = mid + 1
+      else hi = mid
+    }
+    if (lo < list.length && list[lo] >>> 6 === i) {
+      if ((list[lo] & 63) < (pattern & 63)) list[lo] = pattern
+    } else if (list.length < SPARSE_MAX) {
+      list.splice(lo, 0, pattern)
+    } else {
+      const d = this.toDense()
+      d[i] = pattern & 63
+      this.dense = d
+      this.list = null
+    }
+  }
+
+  get empty(): boolean {
+    return this.dense === null && this.list === null
+  }
+
+  /** No register set; a dense array is dropped. */
+  clear(): void {
+    this.dense = null
+    this.list = null
+  }
+
+  /** Register-wise max into `into` (16384 registers). */
+  mergeInto(into: Uint8Array): void {
+    if (this.dense !== null) {
+      merge(into, this.dense)
+      return
+    }
+    for (const p of this.list ?? []) {
+      const i = p >>> 6
+      if (into[i] < (p & 63)) into[i] = p & 63
+    }
+  }
+
+  toDense(): Uint8Array {
+    const out = new Uint8Array(REGISTERS)
+    this.mergeInto(out)
+    return out
+  }
+}

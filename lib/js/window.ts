@@ -2,7 +2,9 @@
  * The JS port of `hotstats_core::window::SlidingWindow` (crates/hotstats-core/src/window/):
  * the same rings, acceptance rule, Neumaier sums and merges; the module doc there explains them.
  * Unique elements arrive as packed HyperLogLog patterns (index * 64 + value, from lib/js/hll's
- * `pattern`), or -1 for none.
+ * `pattern`), or -1 for none, and go to a sparse register list per bucket until it fills. A key's
+ * buckets are made when first written; `expire` forgets the keys with nothing left in the window
+ * and reuses their ids.
  */
 import * as hll from './hll'
 import * as kernels from './kernels'
@@ -22,7 +24,7 @@ export interface Bucket {
   mean: number
   m2: number
   sketch: JsQuantileSketch
-  registers: Uint8Array | null
+  registers: hll.SparseRegisters | null
 }
 
 /** Neumaier's step on pair[0] (sum) and pair[1] (compensation). */
@@ -72,12 +74,21 @@ export function checkOptions(windowMs: number, buckets: number, relativeAccuracy
 /** Quantile levels for a read: an array of numbers in [0, 1] (TypeError/RangeError otherwise). */
 export function checkQuantiles(qs: unknown): asserts qs is readonly number[] {
   if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers in [0, 1]')
-  for (const q of qs) if (typeof q !== 'number' || !(q >= 0 && q <= 1)) throw new RangeError(`quantiles must be in [0, 1], got ${q}`)
+  for (const q of qs) {
+    if (typeof q !== 'number') throw new TypeError(`quantiles must be numbers in [0, 1], got ${q === null ? 'null' : typeof q}`)
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`quantiles must be in [0, 1], got ${q}`)
+  }
 }
 
 export class JsSlidingWindow {
   private readonly width: number
-  private readonly rings: (Bucket[] | null)[] = []
+  /** Per key id: its buckets (made when first written), or null before any write. */
+  private readonly rings: ((Bucket | null)[] | null)[] = []
+  /** Per key id: the newest epoch written (-Infinity before any), what `expire` looks at. */
+  private readonly newest: number[] = []
+  /** Per key id: its name, or undefined for a freed id (waiting in `free`). */
+  private readonly names: (string | undefined)[] = []
+  private readonly free: number[] = []
   private readonly ids = new Map<string, number>()
   lateCount = 0
   watermark = -Infinity
@@ -92,20 +103,60 @@ export class JsSlidingWindow {
     this.width = windowMs / buckets
   }
 
+  /** The id of `key`, created on first use (at most MAX_KEYS at once; a freed id is reused). */
   keyId(key: string): number {
     let id = this.ids.get(key)
     if (id === undefined) {
-      if (this.rings.length >= MAX_KEYS) throw new RangeError(`a window holds at most ${MAX_KEYS} keys`)
-      id = this.rings.length
+      if (this.ids.size >= MAX_KEYS) throw new RangeError(`a window holds at most ${MAX_KEYS} keys`)
+      id = this.free.pop()
+      if (id === undefined) {
+        id = this.rings.length
+        this.rings.push(null)
+        this.newest.push(-Infinity)
+        this.names.push(key)
+      } else {
+        this.names[id] = key
+      }
       this.ids.set(key, id)
-      this.rings.push(null)
     }
     return id
   }
 
-  /** Keys in creation order. */
+  /** Keys held, in creation order. */
   keyNames(): string[] {
     return [...this.ids.keys()]
+  }
+
+  /** How many keys are held. */
+  get size(): number {
+    return this.ids.size
+  }
+
+  /** Whether `id` is the id of a held key. */
+  holds(id: number): boolean {
+    return this.names[id] !== undefined
+  }
+
+  /** Forgets key `id` and frees its buckets; false if it is not held. */
+  removeId(id: number): boolean {
+    const name = this.names[id]
+    if (name === undefined) return false
+    this.ids.delete(name)
+    this.names[id] = undefined
+    this.rings[id] = null
+    this.newest[id] = -Infinity
+    this.free.push(id)
+    return true
+  }
+
+  /** Forgets every key with nothing in the window at `now` (as the core's `expire`); their ids. */
+  expire(now: number): number[] {
+    if (Number.isNaN(now)) return []
+    const lo = Math.floor(now / this.width) - this.buckets
+    const gone: number[] = []
+    for (let id = 0; id < this.names.length; id++) if (this.names[id] !== undefined && this.newest[id] <= lo) gone.push(id)
+    for (const id of gone) this.removeId(id)
+    return gone
   }
 
   private newBucket(): Bucket {
@@ -141,10 +192,11 @@ export class JsSlidingWindow {
     const n = this.buckets
     let ring = this.rings[id]
     if (ring === null) {
-      ring = Array.from({ length: n }, () => this.newBucket())
+      ring = new Array<Bucket | null>(n).fill(null)
       this.rings[id] = ring
     }
-    const slot = ring[((epoch % n) + n) % n]
+    const at = ((epoch % n) + n) % n
+    const slot = ring[at] ?? (ring[at] = this.newBucket())
     if (slot.epoch > epoch) {
       this.lateCount += count
       return null
@@ -159,8 +211,9 @@ export class JsSlidingWindow {
       slot.mean = 0
       slot.m2 = 0
       slot.sketch.clear()
-      slot.registers?.fill(0)
+      slot.registers?.clear()
     }
+    if (epoch > this.newest[id]) this.newest[id] = epoch
     return slot
   }
 
@@ -184,10 +237,7 @@ export class JsSlidingWindow {
   }
 
   private addPattern(slot: Bucket, pattern: number): void {
-    slot.registers ??= new Uint8Array(hll.REGISTERS)
-    const i = pattern >>> 6
-    const v = pattern & 63
-    if (slot.registers[i] < v) slot.registers[i] = v
+    ;(slot.registers ??= new hll.SparseRegisters()).set(pattern)
   }
 
   /**
@@ -226,7 +276,9 @@ export class JsSlidingWindow {
   private live(id: number, now: number): Bucket[] {
     const e = Math.floor(now / this.width)
     const lo = e - this.buckets
-    return (this.rings[id] ?? []).filter((b) => b.epoch > lo && b.epoch <= e && b.count > 0)
+    const out: Bucket[] = []
+    for (const b of this.rings[id] ?? []) if (b !== null && b.epoch > lo && b.epoch <= e && b.count > 0) out.push(b)
+    return out
   }
 
   /** [count, sum, min, max, mean, variance, rate, uniques], as the binding returns them. */
@@ -262,9 +314,9 @@ export function summarize(windowMs: number, buckets: Iterable<Bucket>): number[]
     neumaier(pair, b.compensation)
     min = Math.min(min, b.min)
     max = Math.max(max, b.max)
-    if (b.registers !== null) {
+    if (b.registers !== null && !b.registers.empty) {
       registers ??= new Uint8Array(hll.REGISTERS)
-      hll.merge(registers, b.registers)
+      b.registers.mergeInto(registers)
     }
   }
   const sum = pair[0] + pair[1]

@@ -12,7 +12,6 @@
  * (what Prometheus asks for with native histograms enabled: they come in the same scrape as
  * every other family), OpenMetrics 1.0.0, or Prometheus text 0.0.4 (the default).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { Counter } from './counter'
 import { PROMETHEUS_PROTOBUF_CONTENT_TYPE } from '../native-histogram'
@@ -62,10 +61,29 @@ export interface MetricsHandlerOptions {
 }
 
 /**
+ * The parts of node's `IncomingMessage` the handlers read. The public types name node's request
+ * and response structurally, so they compile without `@types/node`; node's (and express's) objects
+ * fit them.
+ */
+export interface HttpRequestLike {
+  method?: string
+  url?: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+/** The parts of node's `ServerResponse` the handlers use. */
+export interface HttpResponseLike {
+  statusCode: number
+  writeHead(statusCode: number, headers?: Record<string, string | number>): unknown
+  end(body?: string | Uint8Array): unknown
+  once(event: 'finish', listener: () => void): unknown
+}
+
+/**
  * A request handler that answers the registry's metrics: `http.createServer(metricsHandler())`, or
  * `app.get('/metrics', metricsHandler())` in express. GET and HEAD; another method gets a 405.
  */
-export function metricsHandler(options: MetricsHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function metricsHandler(options: MetricsHandlerOptions = {}): (req: HttpRequestLike, res: HttpResponseLike) => Promise<void> {
   const registry = options.registry ?? register
   return async (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -73,7 +91,8 @@ export function metricsHandler(options: MetricsHandlerOptions = {}): (req: Incom
       res.end('Method Not Allowed\n')
       return
     }
-    const type = negotiateContentType(req.headers.accept)
+    const accept = req.headers.accept
+    const type = negotiateContentType(Array.isArray(accept) ? accept.join(', ') : accept)
     let body: string | Uint8Array
     try {
       body = await render(registry, type)
@@ -143,7 +162,7 @@ class RequestMetrics {
   }
 }
 
-interface ExpressRequest extends IncomingMessage {
+interface ExpressRequest extends HttpRequestLike {
   baseUrl?: string
   originalUrl?: string
   route?: { path?: unknown }
@@ -162,7 +181,7 @@ function expressRoute(req: ExpressRequest): string | undefined {
  * timed under its route template (read when the response starts, while express still has the
  * matched route and mount path on the request).
  */
-export function httpMetrics(options: HttpMetricsOptions = {}): (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void {
+export function httpMetrics(options: HttpMetricsOptions = {}): (req: HttpRequestLike, res: HttpResponseLike, next: (err?: unknown) => void) => void {
   const metrics = new RequestMetrics(options)
   return (req, res, next) => {
     const r = req as ExpressRequest
@@ -170,9 +189,9 @@ export function httpMetrics(options: HttpMetricsOptions = {}): (req: IncomingMes
     const start = process.hrtime.bigint()
     let route: string | undefined
     const writeHead = res.writeHead
-    res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    res.writeHead = function (this: HttpResponseLike, ...args: unknown[]) {
       route ??= expressRoute(r)
-      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
+      return (writeHead as (...a: unknown[]) => unknown).apply(this, args)
     } as typeof res.writeHead
     res.once('finish', () => {
       route ??= expressRoute(r)

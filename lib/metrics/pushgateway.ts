@@ -21,13 +21,24 @@ export interface PushgatewayParameters {
   groupings?: Record<string, string | number>
 }
 
-export type PushgatewayOptions = http.RequestOptions & {
+/**
+ * node:http(s) request options (`headers`, `agent`, `timeout`, `auth`, ... as `http.request`
+ * takes them), plus `requireJobName`. Typed loosely, so that the public types compile without
+ * `@types/node`.
+ */
+export interface PushgatewayOptions {
   /** Refuse a push without a job name (default true, as prom-client). */
   requireJobName?: boolean
+  headers?: Record<string, string | number | readonly string[]>
+  /** An `http.Agent`/`https.Agent` (keep-alive, proxies, TLS settings). */
+  agent?: unknown
+  timeout?: number
+  [option: string]: unknown
 }
 
 export interface PushgatewayResponse {
-  resp: http.IncomingMessage
+  /** node's `http.IncomingMessage` of the gateway's answer. */
+  resp: { statusCode?: number; statusMessage?: string; headers: Record<string, string | string[] | undefined> }
   body: string
 }
 
@@ -55,7 +66,8 @@ export class Pushgateway {
     this.gatewayUrl = url
     this.registry = registry ?? register
     this.requireJobName = requireJobName
-    this.requestOptions = requestOptions
+    // node checks them when it makes the request (an unknown agent is its TypeError).
+    this.requestOptions = requestOptions as http.RequestOptions
   }
 
   /** Adds or replaces the metrics of the same names in the group (POST). */

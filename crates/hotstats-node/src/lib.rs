@@ -477,13 +477,13 @@ pub fn hll_merge(mut into: Uint8Array, other: &[u8]) -> Result<()> {
 
 /// Redis's dense string for the registers (cached cardinality marked stale).
 #[napi(catch_unwind)]
-pub fn hll_to_redis(regs: &[u8]) -> Result<Buffer> {
+pub fn hll_to_redis(regs: &[u8]) -> Result<Uint8Array> {
     Ok(hll::redis::to_redis_dense(registers(regs)?).into())
 }
 
 /// Registers (16384 bytes) from a Redis HLL string, dense or sparse; an Error for bad bytes.
 #[napi(catch_unwind)]
-pub fn hll_from_redis(bytes: &[u8]) -> Result<Buffer> {
+pub fn hll_from_redis(bytes: &[u8]) -> Result<Uint8Array> {
     let regs = hll::redis::from_redis(bytes)
         .map_err(|e| Error::new(Status::InvalidArg, format!("not a Redis HyperLogLog: {e}")))?;
     Ok(regs.to_vec().into())
@@ -539,6 +539,20 @@ fn moments_into(m: &Moments, state: &mut [f64]) {
 /// Adds every value of `x` to the moments state in place.
 #[napi(catch_unwind)]
 pub fn moments_add_many(mut state: Float64Array, x: &[f64]) -> Result<()> {
+    // Moments take finite values only (as every class): checked before anything is added.
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "xs[{i}] must be finite, got {}",
+                match x[i] {
+                    v if v.is_nan() => "NaN",
+                    v if v > 0.0 => "Infinity",
+                    _ => "-Infinity",
+                }
+            ),
+        ));
+    }
     let mut m = moments_from(&state)?;
     m.add_all(x);
     // SAFETY: `state` is an argument of this synchronous call on the JS thread; nothing else
@@ -558,7 +572,7 @@ pub fn moments_merge(mut into: Float64Array, other: &[f64]) -> Result<()> {
 }
 
 #[napi(catch_unwind)]
-pub fn moments_serialize(state: &[f64]) -> Result<Buffer> {
+pub fn moments_serialize(state: &[f64]) -> Result<Uint8Array> {
     Ok(moments_from(state)?.serialize().to_vec().into())
 }
 
@@ -582,7 +596,7 @@ fn counter_error(e: hotstats_core::counters::CounterError) -> Error {
 
 /// Merge of two serialized GCounters, serialized (per-key maximum).
 #[napi(catch_unwind)]
-pub fn gcounter_merge(a: &[u8], b: &[u8]) -> Result<Buffer> {
+pub fn gcounter_merge(a: &[u8], b: &[u8]) -> Result<Uint8Array> {
     let mut x = GCounter::deserialize(a).map_err(counter_error)?;
     x.merge(&GCounter::deserialize(b).map_err(counter_error)?);
     Ok(x.serialize().into())
@@ -590,7 +604,7 @@ pub fn gcounter_merge(a: &[u8], b: &[u8]) -> Result<Buffer> {
 
 /// Merge of two serialized PNCounters, serialized.
 #[napi(catch_unwind)]
-pub fn pncounter_merge(a: &[u8], b: &[u8]) -> Result<Buffer> {
+pub fn pncounter_merge(a: &[u8], b: &[u8]) -> Result<Uint8Array> {
     let mut x = PNCounter::deserialize(a).map_err(counter_error)?;
     x.merge(&PNCounter::deserialize(b).map_err(counter_error)?);
     Ok(x.serialize().into())
@@ -673,7 +687,7 @@ impl NativeQuantileSketch {
     }
 
     #[napi(catch_unwind)]
-    pub fn serialize(&self) -> Buffer {
+    pub fn serialize(&self) -> Uint8Array {
         self.inner.serialize().into()
     }
 

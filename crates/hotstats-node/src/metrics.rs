@@ -103,7 +103,7 @@ pub struct MetricSnapshot {
 #[napi(object)]
 pub struct MetricSketches {
     pub sids: Uint32Array,
-    pub sketches: Vec<Buffer>,
+    pub sketches: Vec<Uint8Array>,
 }
 
 /// Registers a family (or joins the equal one already under its key); returns its id.

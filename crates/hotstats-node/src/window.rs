@@ -62,14 +62,13 @@ impl NativeSlidingWindow {
                 "every batch array needs n entries".to_string(),
             ));
         }
-        let keys = self.inner.keys().len();
         for i in 0..n {
             let p = patterns[i];
             let pattern_ok = p == -1
                 || (p >= 0
                     && ((p >> 6) as usize) < hll::REGISTERS
                     && (1..=hll::MAX_VALUE as i32).contains(&(p & 63)));
-            if (ids[i] as usize) >= keys
+            if !self.inner.holds(ids[i])
                 || !values[i].is_finite()
                 || !times[i].is_finite()
                 || !pattern_ok
@@ -84,11 +83,8 @@ impl NativeSlidingWindow {
         for i in 0..n {
             let p = patterns[i];
             let unique = (p >= 0).then_some(((p >> 6) as usize, (p & 63) as u8));
-            if self
-                .inner
-                .record(ids[i], values[i], times[i], unique)
-                .map_err(err)?
-            {
+            // Checked above, every event before any is recorded.
+            if self.inner.record_valid(ids[i], values[i], times[i], unique) {
                 accepted += 1;
             }
         }
@@ -119,6 +115,19 @@ impl NativeSlidingWindow {
                     .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))
             })
             .collect()
+    }
+
+    /// Forgets key `id` and frees its buckets (its id goes to the next new key); false if the
+    /// id is not held.
+    #[napi(catch_unwind)]
+    pub fn remove(&mut self, id: u32) -> bool {
+        self.inner.remove_id(id)
+    }
+
+    /// Forgets every key with nothing in the window at `now`; their ids.
+    #[napi(catch_unwind)]
+    pub fn expire(&mut self, now: f64) -> Uint32Array {
+        Uint32Array::new(self.inner.expire(now))
     }
 
     #[napi(getter, catch_unwind)]

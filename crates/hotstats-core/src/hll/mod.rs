@@ -9,6 +9,7 @@
 
 pub mod murmur;
 pub mod redis;
+pub mod sparse;
 
 pub use murmur::{murmur64a, REDIS_HLL_SEED};
 

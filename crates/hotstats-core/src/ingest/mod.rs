@@ -425,7 +425,7 @@ fn apply(shared: &Shared, shard: &mut Shard, ring_index: usize) {
     }
     shared.watermark.fetch_max_f64(window.watermark());
     // Counting sort by window key id, stable: order lists batch positions key by key.
-    let keys = window.keys().len();
+    let keys = window.id_bound();
     starts.clear();
     starts.resize(keys + 1, 0);
     for &id in ids.iter().filter(|&&id| id != u32::MAX) {

@@ -5,8 +5,12 @@
 //! event at time t belongs to epoch ⌊t / width⌋ and goes to slot epoch mod buckets. A read at
 //! time `now` covers the epochs (E − buckets, E] with E = ⌊now / width⌋: between
 //! window − width and window of the past. Slots are not cleared by a timer: a slot whose
-//! epoch is out of range is skipped by reads and reset by the next write that needs it, so an
-//! idle key costs nothing.
+//! epoch is out of range is skipped by reads and reset by the next write that needs it. A
+//! key's buckets are allocated when first written, and [`SlidingWindow::expire`] forgets the keys
+//! whose newest event has left the window (their memory is freed and their id reused), so keys
+//! that went quiet cost nothing once the caller sweeps. Unique elements go to a sparse register
+//! list per bucket ([`hll::sparse::Registers`]) until it fills, so a few uniques per bucket
+//! cost a few bytes, not a 16 KiB HyperLogLog.
 //!
 //! Exactness: count is an integer per bucket. Each bucket keeps its sum as a compensated
 //! (Neumaier) pair, and a read adds the live pairs afresh, so nothing is ever subtracted when a
@@ -34,6 +38,7 @@ pub mod sample_ring;
 use std::collections::HashMap;
 
 use crate::hll;
+use crate::hll::sparse::Registers;
 use crate::kernels::{self, lanes::js_max, lanes::js_min};
 use crate::quantile::{QuantileSketch, SUM_RUN};
 
@@ -140,7 +145,8 @@ struct Bucket {
     mean: f64,
     m2: f64,
     sketch: QuantileSketch,
-    registers: Option<Box<[u8; hll::REGISTERS]>>,
+    /// Boxed (8 bytes in the bucket) so that buckets without uniques stay as small as before.
+    registers: Option<Box<Registers>>,
 }
 
 impl Bucket {
@@ -155,7 +161,7 @@ impl Bucket {
         self.m2 = 0.0;
         self.sketch.clear();
         if let Some(r) = self.registers.as_mut() {
-            r.fill(0);
+            r.clear();
         }
     }
 }
@@ -187,12 +193,22 @@ fn chan(n: u64, mean: &mut f64, m2: &mut f64, nb: u64, mean_b: f64, m2_b: f64) {
     *m2 += m2_b + d * d * na * nb / total;
 }
 
+/// One key's ring: no bucket until written; `newest` is the newest epoch written (i64::MIN
+/// before the first write), what [`SlidingWindow::expire`] looks at.
+#[derive(Default)]
+struct Ring {
+    buckets: Vec<Option<Box<Bucket>>>,
+    newest: i64,
+}
+
 pub struct SlidingWindow {
     opts: WindowOptions,
     width_ms: f64,
-    names: Vec<String>,
+    /// Key names by id; None for an id that was freed (and waits in `free`).
+    names: Vec<Option<String>>,
     ids: HashMap<String, u32>,
-    rings: Vec<Vec<Bucket>>,
+    rings: Vec<Ring>,
+    free: Vec<u32>,
     watermark: f64,
     late: u64,
     empty: Bucket,
@@ -209,6 +225,7 @@ impl SlidingWindow {
             names: Vec::new(),
             ids: HashMap::new(),
             rings: Vec::new(),
+            free: Vec::new(),
             watermark: f64::NEG_INFINITY,
             late: 0,
             empty: Bucket {
@@ -230,26 +247,97 @@ impl SlidingWindow {
         self.opts
     }
 
-    /// The id of `key`, created on first use (at most [`MAX_KEYS`]).
+    /// The id of `key`, created on first use (at most [`MAX_KEYS`] keys at once). A new key
+    /// takes the id of a removed one when there is one.
     pub fn key_id(&mut self, key: &str) -> Result<u32, WindowError> {
         if let Some(&id) = self.ids.get(key) {
             return Ok(id);
         }
-        if self.names.len() >= MAX_KEYS {
+        if self.ids.len() >= MAX_KEYS {
             return Err(WindowError(format!(
                 "a window holds at most {MAX_KEYS} keys"
             )));
         }
-        let id = self.names.len() as u32;
-        self.names.push(key.to_string());
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.names[id as usize] = Some(key.to_string());
+                id
+            }
+            None => {
+                self.names.push(Some(key.to_string()));
+                self.rings.push(Ring {
+                    buckets: Vec::new(),
+                    newest: i64::MIN,
+                });
+                (self.names.len() - 1) as u32
+            }
+        };
         self.ids.insert(key.to_string(), id);
-        self.rings.push(Vec::new());
         Ok(id)
     }
 
-    /// Keys in creation order.
-    pub fn keys(&self) -> &[String] {
-        &self.names
+    /// The keys held, by id (not in creation order once ids are reused).
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.names.iter().flatten()
+    }
+
+    /// How many keys are held.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// One more than the largest id ever given (ids of held keys are below it).
+    pub fn id_bound(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether `id` is the id of a held key.
+    pub fn holds(&self, id: u32) -> bool {
+        self.names.get(id as usize).is_some_and(|n| n.is_some())
+    }
+
+    /// Forgets key `id` and frees its buckets; its id goes to the next new key. False if `id`
+    /// is not held.
+    pub fn remove_id(&mut self, id: u32) -> bool {
+        let Some(name) = self.names.get_mut(id as usize).and_then(Option::take) else {
+            return false;
+        };
+        self.ids.remove(&name);
+        self.rings[id as usize] = Ring {
+            buckets: Vec::new(),
+            newest: i64::MIN,
+        };
+        self.free.push(id);
+        true
+    }
+
+    /// Forgets `key` (see [`remove_id`](Self::remove_id)); its old id, if it was held.
+    pub fn remove(&mut self, key: &str) -> Option<u32> {
+        let id = *self.ids.get(key)?;
+        self.remove_id(id);
+        Some(id)
+    }
+
+    /// Forgets every key with nothing in the window at `now` (its newest event is in an epoch
+    /// at or before E − buckets, or it has none) and returns their ids, in id order. Reads at
+    /// `now` or later answer the same before and after; a later event of the key starts it
+    /// afresh. O(keys held). A NaN `now` expires nothing.
+    pub fn expire(&mut self, now: f64) -> Vec<u32> {
+        if now.is_nan() {
+            return Vec::new();
+        }
+        let lo = self.epoch(now).saturating_sub(self.opts.buckets as i64);
+        let gone: Vec<u32> = (0..self.names.len() as u32)
+            .filter(|&id| self.names[id as usize].is_some() && self.rings[id as usize].newest <= lo)
+            .collect();
+        for &id in &gone {
+            self.remove_id(id);
+        }
+        gone
     }
 
     /// Events dropped for arriving too late.
@@ -300,16 +388,20 @@ impl SlidingWindow {
         let epoch = self.epoch(t);
         let n = self.opts.buckets;
         let ring = &mut self.rings[id as usize];
-        if ring.is_empty() {
-            *ring = vec![self.empty.clone(); n];
+        if ring.buckets.is_empty() {
+            ring.buckets.resize_with(n, || None);
         }
-        let slot = &mut ring[epoch.rem_euclid(n as i64) as usize];
+        let slot = ring.buckets[epoch.rem_euclid(n as i64) as usize]
+            .get_or_insert_with(|| Box::new(self.empty.clone()));
         if slot.epoch > epoch {
             self.late += count;
             return None;
         }
         if slot.epoch < epoch {
             slot.reset(epoch);
+        }
+        if epoch > ring.newest {
+            ring.newest = epoch;
         }
         Some(slot)
     }
@@ -322,7 +414,7 @@ impl SlidingWindow {
     }
 
     fn check_key(&self, id: u32, t: f64) -> Result<(), WindowError> {
-        if id as usize >= self.rings.len() {
+        if !self.holds(id) {
             return Err(WindowError(format!("unknown key id {id}")));
         }
         if !t.is_finite() {
@@ -351,8 +443,25 @@ impl SlidingWindow {
                 return Err(WindowError(format!("bad HyperLogLog pattern ({i}, {v})")));
             }
         }
+        Ok(self.record_valid(id, value, t, unique))
+    }
+
+    /// [`record`](Self::record) for an event the caller has checked (a binding that validates a
+    /// whole batch first): `id` held, `value` and `t` finite, `unique` a valid pattern. Returns
+    /// false if the event was too late.
+    pub fn record_valid(
+        &mut self,
+        id: u32,
+        value: f64,
+        t: f64,
+        unique: Option<(usize, u8)>,
+    ) -> bool {
+        debug_assert!(self.holds(id) && value.is_finite() && t.is_finite());
+        debug_assert!(
+            !unique.is_some_and(|(i, v)| i >= hll::REGISTERS || !(1..=hll::MAX_VALUE).contains(&v))
+        );
         let Some(slot) = self.slot(id, t, 1) else {
-            return Ok(false);
+            return false;
         };
         slot.count += 1;
         neumaier(&mut slot.sum, &mut slot.compensation, value);
@@ -364,14 +473,11 @@ impl SlidingWindow {
         // Finite values and weight 1: the sketch cannot refuse them.
         let _ = slot.sketch.add(value, 1.0);
         if let Some((i, v)) = unique {
-            let regs = slot
-                .registers
-                .get_or_insert_with(|| Box::new([0u8; hll::REGISTERS]));
-            if regs[i] < v {
-                regs[i] = v;
-            }
+            slot.registers
+                .get_or_insert_with(Box::default)
+                .set_max(i, v);
         }
-        Ok(true)
+        true
     }
 
     /// Records `values` for key `id`, all at time `t`, with packed HyperLogLog patterns
@@ -441,14 +547,9 @@ impl SlidingWindow {
             slot.sketch.add_finite_run(run, extremes, sum);
         }
         if patterns.iter().any(|&p| p >= 0) {
-            let regs = slot
-                .registers
-                .get_or_insert_with(|| Box::new([0u8; hll::REGISTERS]));
+            let regs = slot.registers.get_or_insert_with(Box::default);
             for &p in patterns.iter().filter(|&&p| p >= 0) {
-                let (i, v) = ((p >> 6) as usize, (p & 63) as u8);
-                if regs[i] < v {
-                    regs[i] = v;
-                }
+                regs.set_max((p >> 6) as usize, (p & 63) as u8);
             }
         }
         true
@@ -461,13 +562,14 @@ impl SlidingWindow {
         self.rings
             .get(id as usize)
             .into_iter()
-            .flatten()
+            .flat_map(|r| r.buckets.iter())
+            .filter_map(|b| b.as_deref())
             .filter(move |b| b.epoch > lo && b.epoch <= e && b.count > 0)
     }
 
     /// The statistics of key `id` over the window ending at `now`. None for an unknown id.
     pub fn stats(&self, id: u32, now: f64) -> Option<WindowStats> {
-        if id as usize >= self.rings.len() {
+        if !self.holds(id) {
             return None;
         }
         Some(summarize(&self.opts, self.live(id, now)))
@@ -475,7 +577,7 @@ impl SlidingWindow {
 
     /// The merged sketch of key `id` over the window ending at `now` (None for an unknown id).
     pub fn sketch(&self, id: u32, now: f64) -> Option<QuantileSketch> {
-        if id as usize >= self.rings.len() {
+        if !self.holds(id) {
             return None;
         }
         Some(self.merged_sketch(std::iter::once((self, id)), now))
@@ -540,9 +642,9 @@ fn summarize<'a>(opts: &WindowOptions, buckets: impl Iterator<Item = &'a Bucket>
         neumaier(&mut s, &mut c, b.compensation);
         min = js_min(min, b.min);
         max = js_max(max, b.max);
-        if let Some(r) = &b.registers {
+        if let Some(r) = b.registers.as_deref().filter(|r| !r.is_empty()) {
             let into = registers.get_or_insert_with(|| Box::new([0u8; hll::REGISTERS]));
-            hll::merge(into, r);
+            r.merge_into(into);
         }
     }
     let sum = s + c;

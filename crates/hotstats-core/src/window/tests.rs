@@ -244,3 +244,72 @@ fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!(w.watermark(), 5.0);
     assert!(w.stats(9, 5.0).is_none());
 }
+
+#[test]
+fn keys_expire_once_their_window_is_empty_and_their_ids_are_reused() {
+    let mut w = SlidingWindow::new(opts(1000.0, 10, 1000.0)).unwrap();
+    let a = w.key_id("a").unwrap();
+    let b = w.key_id("b").unwrap();
+    let idle = w.key_id("never-written").unwrap();
+    w.record(a, 1.0, 50.0, None).unwrap(); // epoch 0
+    w.record(b, 2.0, 950.0, None).unwrap(); // epoch 9
+                                            // At 999 (epoch 9) both are live; the key without events has nothing in any window.
+    assert_eq!(w.expire(999.0), vec![idle]);
+    assert_eq!(w.len(), 2);
+    // At 1000 (epoch 10) epoch 0 has left: a goes, b stays, and reads at 1000 agree.
+    let before = w.stats(b, 1000.0).unwrap();
+    assert_eq!(w.stats(a, 1000.0).unwrap().count, 0);
+    assert_eq!(w.expire(1000.0), vec![a]);
+    assert!(!w.holds(a) && w.stats(a, 1000.0).is_none());
+    assert!(
+        w.record(a, 1.0, 1000.0, None).is_err(),
+        "a freed id is unknown"
+    );
+    assert_eq!(
+        format!("{:?}", w.stats(b, 1000.0).unwrap()),
+        format!("{before:?}")
+    );
+    assert_eq!(w.keys().collect::<Vec<_>>(), vec!["b"]);
+    // A new key takes a freed id and starts empty; the old key comes back as a new one.
+    let c = w.key_id("c").unwrap();
+    assert!(c == a || c == idle);
+    assert_eq!(w.stats(c, 1000.0).unwrap().count, 0);
+    assert_eq!(w.find("a"), None);
+    let a2 = w.key_id("a").unwrap();
+    assert_eq!(w.stats(a2, 1000.0).unwrap().count, 0);
+    assert_eq!(w.id_bound(), 3, "ids are reused, not grown");
+    // NaN expires nothing; remove frees at once.
+    assert!(w.expire(f64::NAN).is_empty());
+    assert_eq!(w.remove("b"), Some(b));
+    assert_eq!(w.remove("b"), None);
+    assert!(!w.remove_id(b));
+    assert_eq!(w.len(), 2);
+}
+
+#[test]
+fn uniques_are_the_same_sparse_or_dense() {
+    // One bucket holding n distinct elements equals a dense HyperLogLog of them, on both sides
+    // of the sparse limit, through record and record_run; reset buckets start empty again.
+    for n in [1usize, 10, hll::sparse::SPARSE_MAX, 5000] {
+        let mut w = SlidingWindow::new(opts(1000.0, 4, 1000.0)).unwrap();
+        let k = w.key_id("k").unwrap();
+        let r = w.key_id("run").unwrap();
+        let mut dense = [0u8; hll::REGISTERS];
+        let mut patterns = Vec::new();
+        for i in 0..n {
+            let e = format!("user{i}");
+            hll::add(&mut dense, e.as_bytes());
+            let p = hll::pattern(e.as_bytes());
+            w.record(k, 1.0, 10.0, Some(p)).unwrap();
+            patterns.push((p.0 as i32) << 6 | p.1 as i32);
+        }
+        w.record_run(r, 10.0, &vec![1.0; n], &patterns).unwrap();
+        let want = hll::estimate(&dense);
+        assert_eq!(w.stats(k, 10.0).unwrap().uniques, want, "{n}");
+        assert_eq!(w.stats(r, 10.0).unwrap().uniques, want, "{n}");
+        // The same slot one window later is reset: only the new element counts.
+        w.record(k, 1.0, 1010.0, Some(hll::pattern(b"late")))
+            .unwrap();
+        assert_eq!(w.stats(k, 1010.0).unwrap().uniques, 1);
+    }
+}
