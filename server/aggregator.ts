@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   }
   receiver.on('message', (m: { type: 'batch'; batch: EventBatch; streamId?: string } | { type: 'drained' }) => {
     if (m.type === 'batch') {
-      if (m.streamId !== undefined && cluster?.busy === true) deferred.push({ batch: m.batch, streamId: m.streamId })
+      if (m.streamId !== undefined && (cluster?.encoding === true || deferred.length > 0)) deferred.push({ batch: m.batch, streamId: m.streamId })
       else applyBatch(m.batch, m.streamId)
     } else {
       drained = true
@@ -116,11 +116,14 @@ async function main(): Promise<void> {
   }
 
   let publishError: string | null = null
+  if (cluster !== null) cluster.onEncoded = () => {
+    for (const d of deferred.splice(0)) applyBatch(d.batch, d.streamId)
+  }
   const publish = async (): Promise<void> => {
     if (cluster === null) return
     try {
       await cluster.publish()
-      counters.add('publishes')
+      counters.set('publishes', cluster.count)
       counters.set('publish_ms_last', cluster.lastPublishMs)
       counters.set('published_at', cluster.publishedAt)
       if (publishError !== null) parentPort!.postMessage({ type: 'log', message: 'publishing to Redis again' })

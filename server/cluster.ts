@@ -165,6 +165,10 @@ export class ClusterNode {
   publishes = 0
   lastPublishMs = 0
   private publishing: Promise<void> | null = null
+  /** True while a publish captures the state (stream batches must wait: see `publish`). */
+  encoding = false
+  /** Called when a publish has captured the state (the caller applies what waited). */
+  onEncoded: () => void = () => {}
 
   constructor(
     readonly redis: RedisClient,
@@ -237,10 +241,17 @@ export class ClusterNode {
     return this.publishing !== null
   }
 
+  /** Publishes finished. */
+  get count(): number {
+    return this.publishes
+  }
+
   /**
    * Publishes the series and window buckets changed since the last publish. Encoding yields to
-   * the event loop every few ms; the caller must not apply stream batches meanwhile (so `pos`
-   * matches the state), while UDP batches may go on (they simply mark series dirty again).
+   * the event loop every few ms; while `encoding`, the caller must not apply stream batches (so
+   * `pos` matches the state captured), while UDP batches may go on (they simply mark series
+   * dirty again). Once the state is captured (`onEncoded`), everything may be applied: the
+   * writes to Redis carry the captured copy.
    */
   publish(): Promise<void> {
     this.publishing ??= this.doPublish().finally(() => {
@@ -257,6 +268,7 @@ export class ClusterNode {
     const deleted = store.deletedKeys.splice(0)
     const touched = store.windows.takeTouched()
     const pos = this.pos
+    this.encoding = true
     const fields: string[] = []
     const sets: [string, Buffer][] = []
     const buckets: { key: string; fields: string[]; ttlMs: number }[] = []
@@ -278,14 +290,18 @@ export class ClusterNode {
       const span = store.windows.longestSpan()
       for (const { bucket, ids } of touched) {
         const bf: string[] = []
-        for (const id of ids) {
+        for (let k = 0; k < ids.length; k++) {
+          const id = ids[k]
           const s = store.byId.get(id)
           const j = s === undefined ? null : bucketJson(store, bucket, id)
           if (s !== undefined && j !== null) bf.push(s.key, JSON.stringify(j))
+          if ((k & 255) === 255) await maybeYield()
         }
         if (bf.length > 0) buckets.push({ key: KEYS.bucket(this.node, bucket.bucketMs, bucket.index), fields: bf, ttlMs: span + 2 * bucket.bucketMs })
         await maybeYield()
       }
+      this.encoding = false
+      this.onEncoded()
       const now = Date.now()
       // Sets and window buckets first (idempotent overwrites, in any slot), then the state script
       // (the node's slot), then the node list. Separate commands, auto-pipelined by ioredis, so the
@@ -307,6 +323,10 @@ export class ClusterNode {
       this.publishes++
       this.lastPublishMs = performance.now() - t0
     } catch (e) {
+      if (this.encoding) {
+        this.encoding = false
+        this.onEncoded()
+      }
       // Nothing is lost: mark everything dirty again for the next attempt.
       for (const s of dirty) if (store.series.has(s.key)) store.dirty!.add(s)
       store.deletedKeys.push(...deleted)
@@ -345,8 +365,11 @@ export class ClusterNode {
     const type = states[0].type
     const merged = mergeStates(states)
     const out: Record<string, unknown> = { key, name, type, tags: Object.fromEntries(tags), scope: 'cluster', nodes: states.length, window }
-    const quantiles = (sk: QuantileSketch | null): Record<string, number> | null =>
-      sk === null || sk.count === 0 ? null : Object.fromEntries(QUANTILES.map((q, i) => [String(q), sk.quantiles([...QUANTILES])[i]]))
+    const quantiles = (sk: QuantileSketch | null): Record<string, number> | null => {
+      if (sk === null || sk.count === 0) return null
+      const qs = sk.quantiles([...QUANTILES])
+      return Object.fromEntries(QUANTILES.map((q, i) => [String(q), qs[i]]))
+    }
     if (window === null) {
       out.count = merged.count
       out.value = merged.value
@@ -443,7 +466,8 @@ export class StreamReader {
     private readonly redis: RedisClient,
     private readonly node: string,
     from: string,
-    private readonly onEntry: (id: string, contentType: string, body: Buffer) => void,
+    /** Called per entry in order; `last` on the last entry of a read (the caller may flush there). */
+    private readonly onEntry: (id: string, contentType: string, body: Buffer, last: boolean) => void,
     private readonly canRead: () => boolean,
   ) {
     this.last = from
@@ -467,7 +491,8 @@ export class StreamReader {
       if (process.env.HOTSTATS_DEBUG_STREAM) process.stderr.write(`xread from ${this.last}: ${res === null ? 'null' : res.length}\n`)
       if (res === null) continue
       for (const [, entries] of res) {
-        for (const [idBuf, fields] of entries) {
+        for (let e = 0; e < entries.length; e++) {
+          const [idBuf, fields] = entries[e]
           const id = idBuf.toString()
           let ct = 'text/plain'
           let body: Buffer = Buffer.alloc(0)
@@ -476,7 +501,7 @@ export class StreamReader {
             if (f === 'ct') ct = fields[i + 1].toString()
             else if (f === 'body') body = fields[i + 1]
           }
-          this.onEntry(id, ct, body)
+          this.onEntry(id, ct, body, e === entries.length - 1)
           this.last = id
         }
       }

@@ -52,6 +52,11 @@ export class SharedCounters {
     this.values = new Float64Array(buffer)
   }
 
+  /** The slot of a counter, for hot paths that add to `values[i]` directly. */
+  slot(name: string): number {
+    return this.index(name)
+  }
+
   private index(name: string): number {
     const i = INDEX.get(name)
     if (i === undefined) throw new Error(`no server counter ${name}`)

@@ -211,11 +211,14 @@ export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: Ser
   const backlog: string[] = []
   const BACKLOG = 300
   const tick = async (): Promise<void> => {
+    // The top-k walks every series' window: only while a dashboard listens.
     let top: unknown = null
-    try {
-      top = await ctx.ask({ op: 'top', by: 'rate', limit: 10, window: ctx.config.windows[0] })
-    } catch {
-      top = null
+    if (live.size > 0) {
+      try {
+        top = await ctx.ask({ op: 'top', by: 'rate', limit: 10, window: ctx.config.windows[0] })
+      } catch {
+        top = null
+      }
     }
     const data = `data: ${JSON.stringify({ time: Date.now(), server: serverStats(ctx), top: { rate: (top as { series?: unknown } | null)?.series ?? [] } })}\n\n`
     backlog.push(data)

@@ -344,6 +344,10 @@ function describe(v: unknown): string {
 
 /** The mapper: immutable once built; map() results are cached and frozen (treat them as read-only). */
 export class NameMapper {
+  /** Some mapping says `action: drop` (without one, map() never returns null: callers may skip it). */
+  get canDrop(): boolean {
+    return this.globs.some((r) => r.drop) || this.regexes.some((r) => r.drop)
+  }
   private readonly globs: Rule[]
   private readonly regexes: Rule[]
   private readonly unordered: boolean

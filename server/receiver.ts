@@ -49,7 +49,11 @@ export interface HttpIngestResult {
   unavailable?: boolean
 }
 
+/** Most events per batch, and the first capacity of a batch (it doubles as events arrive). */
 const BATCH = 4096
+const BATCH_FIRST = 256
+/** A batch that is not full goes to the aggregator this long after its first event. */
+const FLUSH_MS = 1
 const MAX_LISTED_ERRORS = 100
 /** Bad lines kept for the operator (the newest ones), and how often one is sampled. */
 const BAD_LINE_LOG = 50
@@ -60,24 +64,50 @@ const mapper = config.mapping === null ? NameMapper.default() : NameMapper.fromY
 const limits: ParseLimits = { maxLineLength: config.maxLineBytes, maxTags: config.maxTags }
 const typeCode = new Map(STATSD_TYPES.map((t, i) => [t, i]))
 
-let batch: EventBatch = newBatch(BATCH)
+let batch: EventBatch = newBatch(BATCH_FIRST)
 /** Series keys numbered for the aggregator (see EventBatch). */
 const keyIds = new Map<string, number>()
 const KEY_IDS_MAX = Math.max(100_000, 2 * config.maxSeries)
 let flushScheduled = false
+let flushTimer: NodeJS.Timeout | null = null
+const EVENTS = counters.slot('events')
+const AGGREGATED = counters.slot('aggregated')
+const UDP_PACKETS = counters.slot('udp_packets')
+const UDP_BYTES = counters.slot('udp_bytes')
+const dropsPossible = mapper.canDrop
+
+/** Doubles the batch's columns (up to BATCH). */
+function grow(): void {
+  const cap = Math.min(BATCH, batch.ids.length * 2)
+  const b = newBatch(cap)
+  b.n = batch.n
+  b.ids.set(batch.ids)
+  b.types.set(batch.types)
+  b.values.set(batch.values)
+  b.rates.set(batch.rates)
+  b.times.set(batch.times)
+  b.newKeys = batch.newKeys
+  b.reset = batch.reset
+  b.members = batch.members
+  batch = b
+}
 let badSeen = 0
 const badLines: { time: number; reason: ParseErrorReason; line: string }[] = []
 
 function flush(streamId?: string): void {
   flushScheduled = false
+  if (flushTimer !== null) {
+    clearTimeout(flushTimer)
+    flushTimer = null
+  }
   if (batch.n === 0 && streamId === undefined && !batch.reset) return
-  counters.add('events', batch.n)
+  counters.values[EVENTS] += batch.n
   aggregator.postMessage({ type: 'batch', batch, streamId }, [batch.ids.buffer, batch.types.buffer, batch.values.buffer, batch.rates.buffer, batch.times.buffer] as ArrayBuffer[])
-  batch = newBatch(BATCH)
+  batch = newBatch(BATCH_FIRST)
 }
 
 function full(): boolean {
-  return counters.get('events') + batch.n - counters.get('aggregated') >= config.maxInFlight
+  return counters.values[EVENTS] + batch.n - counters.values[AGGREGATED] >= config.maxInFlight
 }
 
 /** Per-request tallies (HTTP ingest reports them; UDP/TCP only count). */
@@ -101,7 +131,7 @@ const sink: EventSink = {
   event(e: StatsdEvent): void {
     const t = tally
     if (t !== null) t.index++
-    if (mapper.map(e.name, e.type) === null) {
+    if (dropsPossible && mapper.map(e.name, e.type) === null) {
       counters.loss('mapping_drop')
       if (t !== null) t.accepted++ // accepted, and dropped by the operator's own rule
       return
@@ -138,6 +168,7 @@ const sink: EventSink = {
       keyIds.set(owned, kid)
       batch.newKeys.push(kid, owned)
     }
+    if (batch.n === batch.ids.length) grow()
     const i = batch.n++
     batch.ids[i] = kid
     batch.types[i] = typeCode.get(e.type)! | (e.delta === true ? GAUGE_DELTA : 0)
@@ -146,10 +177,11 @@ const sink: EventSink = {
     batch.times[i] = e.timestampMs ?? 0
     if (e.member !== undefined) batch.members[i] = e.member
     if (t !== null) t.accepted++
+    // Full, or within FLUSH_MS: a message per ~millisecond, not per datagram.
     if (batch.n === BATCH) flush()
     else if (!flushScheduled) {
       flushScheduled = true
-      setImmediate(flush)
+      flushTimer = setTimeout(flush, FLUSH_MS)
     }
   },
   error(reason: ParseErrorReason, line: string): void {
@@ -225,9 +257,9 @@ if (config.redis !== null) {
     readConn,
     config.nodeId!,
     streamPos ?? '0-0',
-    (id, ct, body) => {
+    (id, ct, body, last) => {
       parseBody(ct, body, null, false)
-      flush(id) // the batch carries the stream id it reaches
+      if (last) flush(id) // one batch per read, carrying the stream id it reaches
     },
     () => !full(),
   )
@@ -337,8 +369,8 @@ async function start(): Promise<number> {
   }
   const port = udp!.address().port
   udp!.on('message', (msg) => {
-    counters.add('udp_packets')
-    counters.add('udp_bytes', msg.length)
+    counters.values[UDP_PACKETS]++
+    counters.values[UDP_BYTES] += msg.length
     if (msg.length > config.maxPacketBytes) {
       counters.loss('packet_too_large')
       return

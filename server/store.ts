@@ -386,8 +386,11 @@ export class Store {
     const s = this.find(name, tags)
     const now = this.now()
     const out: Record<string, unknown> = { ...this.describe(s), window }
-    const quantiles = (sk: QuantileSketch | null): Record<string, number> | null =>
-      sk === null || sk.count === 0 ? null : Object.fromEntries(QUANTILES.map((q, i) => [String(q), sk.quantiles([...QUANTILES])[i]]))
+    const quantiles = (sk: QuantileSketch | null): Record<string, number> | null => {
+      if (sk === null || sk.count === 0) return null
+      const qs = sk.quantiles([...QUANTILES])
+      return Object.fromEntries(QUANTILES.map((q, i) => [String(q), qs[i]]))
+    }
     if (window === null) {
       out.count = s.count
       out.value = s.kind === 'gauge' ? s.value : null
