@@ -155,7 +155,7 @@ async function main(): Promise<void> {
   }
 
   let lastNodes: Awaited<ReturnType<ClusterNode['nodes']>> = []
-  async function handle(r: Request): Promise<unknown> {
+  async function handle(r: Request, id: number): Promise<unknown> {
     switch (r.op) {
       case 'stats':
         if (r.cluster === true) {
@@ -196,7 +196,21 @@ async function main(): Promise<void> {
           const body = Buffer.concat(parts)
           return { body, refused, collisions }
         }
-        return { body: (await sliced(renderText(store, r.format))).join(''), refused, collisions }
+        // Text goes to the HTTP thread slice by slice (one message per ~8 ms of rendering), so no
+        // step copies or joins the whole body at once.
+        let t0 = performance.now()
+        let piece = ''
+        for (const chunk of renderText(store, r.format)) {
+          piece += chunk
+          if (performance.now() - t0 > SLICE_MS) {
+            parentPort!.postMessage({ id, chunk: piece })
+            piece = ''
+            await yieldLoop()
+            t0 = performance.now()
+          }
+        }
+        if (piece !== '') parentPort!.postMessage({ id, chunk: piece })
+        return { body: null, refused, collisions }
       }
       case 'save': {
         if (!drained) await new Promise<void>((res) => drainWaiters.push(res))
@@ -214,7 +228,7 @@ async function main(): Promise<void> {
   }
 
   parentPort!.on('message', (m: { id: number; req: Request }) => {
-    handle(m.req).then(
+    handle(m.req, m.id).then(
       (result) => parentPort!.postMessage({ id: m.id, result }),
       (e: unknown) => {
         const status = e instanceof HttpError ? e.status : 500

@@ -269,14 +269,15 @@ export function createHandler(ctx: HttpContext): (req: IncomingMessage, res: Ser
         return
       case '/metrics': {
         const format = negotiate(req.headers.accept)
-        const r = (await ctx.ask({ op: 'metrics', format })) as { body: string | Uint8Array; refused: { metric: string; n: number }[]; collisions: { metric: string; n: number }[] }
+        const r = (await ctx.ask({ op: 'metrics', format })) as { body: Uint8Array | null; chunks?: string[]; refused: { metric: string; n: number }[]; collisions: { metric: string; n: number }[] }
         const own = selfMetrics(ctx, format, r)
         if (format === 'protobuf') {
           res.writeHead(200, { 'content-type': PROMETHEUS_PROTOBUF_CONTENT_TYPE })
           res.end(Buffer.concat([Buffer.from(r.body as Uint8Array), Buffer.from(own as Uint8Array)]))
         } else {
           res.writeHead(200, { 'content-type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE })
-          res.end((r.body as string) + (own as string) + (format === 'openmetrics' ? '# EOF\n' : ''))
+          for (const chunk of r.chunks ?? []) res.write(chunk)
+          res.end((own as string) + (format === 'openmetrics' ? '# EOF\n' : ''))
         }
         return
       }

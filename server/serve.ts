@@ -94,20 +94,25 @@ export async function startServer(config: Config, log: (s: string) => void = () 
 
   // Request/answer plumbing to the two threads.
   let nextId = 1
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>()
-  aggregator.on('message', (m: { id?: number; result?: unknown; error?: { status: number; message: string }; type?: string; message?: string }) => {
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void; chunks: string[] }>()
+  aggregator.on('message', (m: { id?: number; result?: unknown; chunk?: string; error?: { status: number; message: string }; type?: string; message?: string }) => {
     if (m.type === 'log') log(m.message ?? '')
     if (m.id === undefined) return
     const p = pending.get(m.id)
     if (p === undefined) return
+    if (m.chunk !== undefined) {
+      p.chunks.push(m.chunk) // part of a streamed answer (/metrics text); the result comes last
+      return
+    }
     pending.delete(m.id)
     if (m.error !== undefined) p.reject(Object.assign(new Error(m.error.message), { status: m.error.status }))
+    else if (p.chunks.length > 0 && m.result !== null && typeof m.result === 'object') p.resolve({ ...(m.result as object), chunks: p.chunks })
     else p.resolve(m.result)
   })
   const ask = (req: Request): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const id = nextId++
-      pending.set(id, { resolve, reject })
+      pending.set(id, { resolve, reject, chunks: [] })
       aggregator.postMessage({ id, req })
     })
   const ingestPending = new Map<number, (r: HttpIngestResult) => void>()
