@@ -18,7 +18,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads'
 import type { Config } from './config'
 import { SharedCounters } from './counters'
 import { STATSD_TYPES, type EventSink, type ParseErrorReason, type ParseLimits, type StatsdEvent } from './events'
-import { connectRedis, KEYS, StreamReader, type RedisClient } from './cluster'
+import { connectRedis, KEYS, StreamReader, whenReady, type RedisClient } from './cluster'
 import { decodeJsonEvents, decodeNdjsonEvents } from './http-events'
 import { NameMapper } from './mapping'
 import { detach, parseStatsdLines } from './statsd'
@@ -352,6 +352,9 @@ function listenTcp(port: number): Promise<Server> {
 }
 
 async function start(): Promise<number> {
+  // With --redis, ingest answers only once the event stream is reachable (else the first POSTs
+  // would be refused as redis_unavailable while the connection is still being made).
+  if (writer !== null) await whenReady(writer)
   const v6 = config.host.includes(':')
   // One port for both: bind UDP first (port 0 picks one), then TCP on the same number; if that
   // number is taken for TCP, try again with another free port.
