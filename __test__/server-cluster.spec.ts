@@ -13,6 +13,7 @@ import { HyperLogLog, QuantileSketch } from '../index'
 import { applyPublishModel, clusterViewModel } from '../server/cluster'
 import { freePort } from './helpers/redis'
 import { exactQuantile, serve, type Served } from './helpers/serve'
+import { rng } from './helpers/statsd-events'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -39,18 +40,6 @@ async function startRedisServer(port: number, dir: string, extra: string[] = [])
       proc.kill(signal)
       await new Promise((r) => proc.once('exit', r))
     },
-  }
-}
-
-/** A seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

@@ -16,6 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 
 import { freePort } from './helpers/redis'
 import { exactQuantile, serve, type Served } from './helpers/serve'
+import { rng } from './helpers/statsd-events'
 
 const CHROMIUM = '/usr/bin/chromium'
 const root = join(__dirname, '..')
@@ -23,17 +24,6 @@ const outDir = join(__dirname, 'output')
 
 // ---------- the events sent, and what they must show ----------
 
-/** A seeded generator (mulberry32), so every run sends the same values. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 function normals(seed: number): () => number {
   const u = rng(seed)
   return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u())

@@ -6,7 +6,8 @@ import fc from 'fast-check'
 
 import { type ParseErrorReason, type StatsdEvent, type StatsdType } from '../server/events'
 import { decodeJsonEvents, decodeNdjsonEvents } from '../server/http-events'
-import { newEvent, parseStatsdLines } from '../server/statsd'
+import { parseStatsdLines } from '../server/statsd'
+import { ev } from './helpers/statsd-events'
 
 type Out = { event: StatsdEvent } | { error: ParseErrorReason; line: string }
 
@@ -17,25 +18,6 @@ function run(decode: typeof decodeJsonEvents, body: string, limits?: { maxLineLe
 }
 const json = (body: unknown, limits?: { maxLineLength: number; maxTags: number }) => run(decodeJsonEvents, JSON.stringify(body), limits)
 const reasons = (out: Out[]) => out.map((o) => ('error' in o ? o.error : 'ok'))
-
-function ev(
-  name: string,
-  type: StatsdType,
-  value: number | string,
-  opts: { tags?: [string, string][]; sampleRate?: number; timestampMs?: number; delta?: boolean } = {},
-): StatsdEvent {
-  const isSet = type === 's'
-  return newEvent(
-    name,
-    type,
-    isSet ? NaN : (value as number),
-    isSet ? String(value) : undefined,
-    type === 'g' ? (opts.delta ?? false) : undefined,
-    opts.sampleRate ?? 1,
-    opts.tags ?? [],
-    opts.timestampMs,
-  )
-}
 
 test('the documented example, as an array and as one object', (t) => {
   const example = { name: 'api.latency', type: 'ms', value: 12.5, tags: { route: '/a' }, sampleRate: 0.5, timestamp: 1700000000000 }

@@ -20,6 +20,7 @@ import {
 } from '../server/events'
 import { NameMapper } from '../server/mapping'
 import { ERROR_EXCERPT_CHARS, newEvent, parseNumber, parseStatsdLines } from '../server/statsd'
+import { ev } from './helpers/statsd-events'
 
 type Err = { reason: ParseErrorReason; line: string }
 
@@ -28,26 +29,6 @@ function parse(text: string, limits?: ParseLimits): { events: StatsdEvent[]; err
   const errors: Err[] = []
   parseStatsdLines(text, { event: (e) => events.push(e), error: (reason, line) => errors.push({ reason, line }) }, limits)
   return { events, errors }
-}
-
-/** The expected event, with the parser's defaults for what is not given. */
-function ev(
-  name: string,
-  type: StatsdType,
-  value: number | string,
-  opts: { tags?: [string, string][]; sampleRate?: number; timestampMs?: number; delta?: boolean } = {},
-): StatsdEvent {
-  const isSet = type === 's'
-  return newEvent(
-    name,
-    type,
-    isSet ? NaN : (value as number),
-    isSet ? String(value) : undefined,
-    type === 'g' ? (opts.delta ?? false) : undefined,
-    opts.sampleRate ?? 1,
-    opts.tags ?? [],
-    opts.timestampMs,
-  )
 }
 
 function events(t: any, text: string, expected: StatsdEvent[], limits?: ParseLimits) {

@@ -13,6 +13,7 @@ import StatsD from 'hot-shots'
 import { HyperLogLog } from '../index'
 import { startPrometheus } from './helpers/prometheus'
 import { exactQuantile, serve, type Served } from './helpers/serve'
+import { rng } from './helpers/statsd-events'
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -33,14 +34,7 @@ async function closeClient(c: StatsD): Promise<void> {
 
 /** A seeded lognormal sample. */
 function lognormal(n: number, seed: number): number[] {
-  let a = seed
-  const rand = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const rand = rng(seed)
   return Array.from({ length: n }, () => Math.round(1000 * Math.exp(3 + 0.8 * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand()))) / 1000)
 }
 

@@ -29,10 +29,8 @@ const NAMES = [
   'tcp_bytes',
   'http_requests',
   'http_events_requests',
-  'lines',
   'events', // events handed to the aggregator
   'aggregated', // events the aggregator applied (accepted into a series or refused by a limit)
-  'in_flight', // events sent to the aggregator, not applied yet
   'series',
   'window_pairs',
   'udp_drops_base', // the kernel's drop count when the socket opened (its counter is per socket)

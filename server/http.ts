@@ -16,6 +16,7 @@ import { LOSS_CAUSES, type SharedCounters } from './counters'
 import { PARSE_ERROR_REASONS } from './events'
 import type { Format } from './exposition'
 import type { HttpIngestResult } from './receiver'
+import { escapeLabelValue } from './store'
 
 export interface HttpContext {
   config: Config
@@ -188,7 +189,7 @@ function selfMetrics(ctx: HttpContext, format: Format, extra: { refused: { metri
     const sample = f.type === 'counter' ? `${f.name}_total` : f.name
     out += `# HELP ${fam} ${f.help}\n# TYPE ${fam} ${f.type}\n`
     for (const s of f.series) {
-      const labels = s.labels === undefined ? '' : `{${Object.entries(s.labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`).join(',')}}`
+      const labels = s.labels === undefined ? '' : `{${Object.entries(s.labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',')}}`
       out += `${sample}${labels} ${s.value}\n`
     }
   }

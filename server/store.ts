@@ -95,7 +95,8 @@ export function parseTagsParam(s: string | null): [string, string][] {
   })
 }
 
-function escapeLabelValue(s: string): string {
+/** A label value as the text exposition writes it (backslash, newline and quote escaped). */
+export function escapeLabelValue(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 
