@@ -1,6 +1,6 @@
 // hotstats public entry: re-exports only.
-export { backend, cpuFeatures, BACKEND_NAMES } from './lib/backend'
-export type { BackendInfo, BackendName, RequestedBackend } from './lib/backend'
+export { backend, cpuFeatures, BACKEND_NAMES } from './lib/backend/backend'
+export type { BackendInfo, BackendName, RequestedBackend } from './lib/backend/backend'
 export {
   sum,
   mean,
@@ -21,18 +21,18 @@ export {
   availableBackends,
   NATIVE_CROSSOVER,
   ASYNC_INLINE_BELOW,
-} from './lib/kernels'
-export type { Summary as KernelSummary, Numbers, VarianceOptions, BackendKernels } from './lib/kernels'
-export { HyperLogLog, HLL_NATIVE_BATCH } from './lib/hyperloglog'
-export { Moments, MOMENTS_NATIVE_BATCH } from './lib/moments'
-export { GCounter, PNCounter } from './lib/counters'
-export { QuantileSketch, QUANTILE_STAGING } from './lib/quantile'
-export { UniqueCounter, SPARSE_MAX_REGISTERS } from './lib/unique'
-export type { UniqueCounterOptions, UniqueLabels } from './lib/unique'
-export type { QuantileSketchOptions } from './lib/quantile'
-export type { ReplicaOptions } from './lib/counters'
-export { encodeNativeHistogramFamily, encodeScalarFamily, PROMETHEUS_PROTOBUF_CONTENT_TYPE, NATIVE_HISTOGRAM_DEFAULT_SCHEMA } from './lib/native-histogram'
-export type { NativeHistogram, NativeHistogramSeries, ScalarSeries, BucketSpan } from './lib/native-histogram'
+} from './lib/kernels/kernels'
+export type { Summary as KernelSummary, Numbers, VarianceOptions, BackendKernels } from './lib/kernels/kernels'
+export { HyperLogLog, HLL_NATIVE_BATCH } from './lib/hll/hyperloglog'
+export { Moments, MOMENTS_NATIVE_BATCH } from './lib/moments/moments'
+export { GCounter, PNCounter } from './lib/counters/counters'
+export { QuantileSketch, QUANTILE_STAGING } from './lib/quantile/quantile'
+export { UniqueCounter, SPARSE_MAX_REGISTERS } from './lib/hll/unique'
+export type { UniqueCounterOptions, UniqueLabels } from './lib/hll/unique'
+export type { QuantileSketchOptions } from './lib/quantile/quantile'
+export type { ReplicaOptions } from './lib/counters/counters'
+export { encodeNativeHistogramFamily, encodeScalarFamily, PROMETHEUS_PROTOBUF_CONTENT_TYPE, NATIVE_HISTOGRAM_DEFAULT_SCHEMA } from './lib/metrics/native-histogram'
+export type { NativeHistogram, NativeHistogramSeries, ScalarSeries, BucketSpan } from './lib/metrics/native-histogram'
 export { Registry, register, contentType, validateMetricName } from './lib/metrics/registry'
 export type { RegistryOptions, ContentType, CustomMetric } from './lib/metrics/registry'
 export type { CustomMetricObject } from './lib/metrics/exposition'
@@ -55,7 +55,7 @@ export { collectDefaultMetrics } from './lib/metrics/default-metrics'
 export type { DefaultMetricsOptions } from './lib/metrics/default-metrics'
 export { AggregatorRegistry, ClusterAggregator, aggregators, mergeRegistryStates, registryState } from './lib/metrics/cluster'
 export type { ClusterAggregatorOptions, RegistryState } from './lib/metrics/cluster'
-export { welchTTest, welchTTestFromSummaries, studentTTest, oneSampleTTest, mannWhitneyU, chiSquareTest, twoProportionZTest, betaBinomialAB, shapiroWilk, fitDistribution } from './lib/inference'
+export { welchTTest, welchTTestFromSummaries, studentTTest, oneSampleTTest, mannWhitneyU, chiSquareTest, twoProportionZTest, betaBinomialAB, shapiroWilk, fitDistribution } from './lib/inference/inference'
 export type {
   Alternative,
   AlternativeOptions,
@@ -70,8 +70,8 @@ export type {
   MannWhitneyMethod,
   DistributionFit,
   DistributionCandidate,
-} from './lib/inference'
-export { chartConstants, xbarRChart, xbarSChart, individualsChart, ewmaChart, cusumChart, ControlChart } from './lib/spc'
+} from './lib/inference/inference'
+export { chartConstants, xbarRChart, xbarSChart, individualsChart, ewmaChart, cusumChart, ControlChart } from './lib/spc/spc'
 export type {
   RuleSet,
   RuleOptions,
@@ -91,11 +91,11 @@ export type {
   ControlChartOptions,
   ControlSignal,
   ControlLimits,
-} from './lib/spc'
-export { Experiment, ExperimentVariant, EXPERIMENT_STAGE } from './lib/experiment'
-export type { ExperimentOptions, VariantSummary } from './lib/experiment'
-export { SlidingWindow, WINDOW_STAGE } from './lib/window'
-export type { SlidingWindowOptions, WindowStats, RecordOptions } from './lib/window'
-export { Ingestor, Producer } from './lib/ingest'
-export type { IngestorOptions, IngestorHandle, IngestCounts, IngestEvent, PushOptions, CpuBudget, FullPolicy } from './lib/ingest'
-export { SampleRing } from './lib/sample-ring'
+} from './lib/spc/spc'
+export { Experiment, ExperimentVariant, EXPERIMENT_STAGE } from './lib/inference/experiment'
+export type { ExperimentOptions, VariantSummary } from './lib/inference/experiment'
+export { SlidingWindow, WINDOW_STAGE } from './lib/window/window'
+export type { SlidingWindowOptions, WindowStats, RecordOptions } from './lib/window/window'
+export { Ingestor, Producer } from './lib/ingest/ingest'
+export type { IngestorOptions, IngestorHandle, IngestCounts, IngestEvent, PushOptions, CpuBudget, FullPolicy } from './lib/ingest/ingest'
+export { SampleRing } from './lib/window/sample-ring'

@@ -11,7 +11,7 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import * as hs from '../index'
-import { loadNative } from '../lib/native'
+import { loadNative } from '../lib/backend/native'
 
 const specials = [NaN, Infinity, -Infinity, 0, -0, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308]
 

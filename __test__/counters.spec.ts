@@ -5,7 +5,7 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import { GCounter, PNCounter } from '../index'
-import { native } from '../lib/backend'
+import { native } from '../lib/backend/backend'
 
 type Op = { kind: 'inc' | 'dec' | 'restart' | 'send'; r: number; s: number; amount: number }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import * as hs from '../index'
-import { loadNative } from '../lib/native'
+import { loadNative } from '../lib/backend/native'
 
 const native = loadNative().binding
 const nativeTest = native ? test : test.skip

@@ -3,8 +3,8 @@
 import test from 'ava'
 
 import { HyperLogLog } from '../index'
-import { murmur64a } from '../lib/js/hll'
-import { loadNative } from '../lib/native'
+import { murmur64a } from '../lib/hll/js'
+import { loadNative } from '../lib/backend/native'
 import { startRedis, type RedisServer } from './helpers/redis'
 
 let redis: RedisServer

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import * as hs from '../index'
-import * as jsInference from '../lib/js/inference'
+import * as jsInference from '../lib/inference/js'
 
 interface Case {
   fn: string

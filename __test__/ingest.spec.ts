@@ -10,7 +10,7 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import * as hs from '../index'
-import { POOL_HEADER, readLayout, RING_HEADER, ringBytes } from '../lib/ring'
+import { POOL_HEADER, readLayout, RING_HEADER, ringBytes } from '../lib/ingest/ring'
 import { exactMoments } from './helpers/oracle'
 
 const entry = join(__dirname, '..', 'index.ts')

@@ -3,8 +3,8 @@
 import test from 'ava'
 
 import { Moments } from '../index'
-import { native } from '../lib/backend'
-import * as jsm from '../lib/js/moments'
+import { native } from '../lib/backend/backend'
+import * as jsm from '../lib/moments/js'
 import { exactCentralSums, exactMoments, Rng } from './helpers/oracle'
 
 const rel = (a: number, b: number) => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b)))

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 
 import test from 'ava'
 
-import { platformName } from '../lib/native'
+import { platformName } from '../lib/backend/native'
 
 const root = join(__dirname, '..')
 const here = platformName() === 'linux-x64-gnu' && existsSync(join(root, 'hotstats.linux-x64-gnu.node'))

@@ -4,8 +4,8 @@
 import test from 'ava'
 
 import { QuantileSketch, SlidingWindow } from '../index'
-import { native } from '../lib/backend'
-import { JsQuantileSketch } from '../lib/js/quantile'
+import { native } from '../lib/backend/backend'
+import { JsQuantileSketch } from '../lib/quantile/js'
 import { Rng } from './helpers/oracle'
 
 function gaussian(r: Rng): number {

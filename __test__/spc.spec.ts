@@ -3,7 +3,7 @@
 // constants by scipy's quadrature, checked there against the published table; the charts by the
 // textbook formulas): constants within 1e-10, limits and points within 1e-12 relative, every
 // violation exactly. Runs on the native backend and on HOTSTATS_BACKEND=js; the JS port
-// (lib/js/spc.ts) is checked against the reference on both; the streaming ControlChart against
+// (lib/spc/js.ts) is checked against the reference on both; the streaming ControlChart against
 // the batch charts and, past its baseline, against the tests' own rule helper
 // (helpers/spc-rules.ts), itself checked against the reference first.
 import test from 'ava'
@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import * as hs from '../index'
-import * as jsSpc from '../lib/js/spc'
+import * as jsSpc from '../lib/spc/js'
 import { ruleViolations } from './helpers/spc-rules'
 
 const doc = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'spc-reference.json'), 'utf8')) as { constants: any[]; charts: any[] }
@@ -75,7 +75,7 @@ test(`every chart and violation agrees with the reference (${hs.backend()} backe
 
 test('the rule helper of these tests reproduces every violation of the reference', (t) => {
   // The ControlChart tests below build their phase-II expectations with ruleViolations
-  // (helpers/spc-rules.ts, written from the rules' statement, sharing no code with lib/js/spc.ts):
+  // (helpers/spc-rules.ts, written from the rules' statement, sharing no code with lib/spc/js.ts):
   // first it must give exactly the reference's violations on every chart of the fixture.
   let compared = 0
   for (const c of doc.charts.filter((c) => c.rules !== undefined)) {
@@ -92,7 +92,7 @@ test('the rule helper of these tests reproduces every violation of the reference
 })
 
 test(`the JS port agrees with the reference, chart by chart and violation by violation (${hs.backend()} backend)`, (t) => {
-  // lib/js/spc.ts is the JS backend's engine and the streaming ControlChart's on every backend:
+  // lib/spc/js.ts is the JS backend's engine and the streaming ControlChart's on every backend:
   // compared here with the reference itself (not with the native charts), so this holds with or
   // without the native binary, and compares every violation, not their number.
   for (const c of doc.constants) {

@@ -9,8 +9,8 @@ import test from 'ava'
 import fc from 'fast-check'
 
 import * as hs from '../index'
-import { JsSlidingWindow } from '../lib/js/window'
-import * as hll from '../lib/js/hll'
+import { JsSlidingWindow } from '../lib/window/js'
+import * as hll from '../lib/hll/js'
 
 interface Ev {
   key: string

@@ -25,7 +25,7 @@ const ttest2 = require('@stdlib/stats-ttest2') as (x: number[], y: number[], o?:
 const ttest = require('@stdlib/stats-ttest') as (x: number[], o?: object) => { statistic: number; pValue: number }
 
 import * as hs from '../index'
-import * as port from '../lib/js/inference'
+import * as port from '../lib/inference/js'
 
 type Alt = 'two-sided' | 'less' | 'greater'
 interface Case {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:ingest`: the Ingestor against a pure-JS aggregator with the same algorithms
- * (lib/js/window.ts recording on the calling thread, and lib/js/ingest.ts draining the same
+ * (lib/window/js.ts recording on the calling thread, and lib/ingest/js.ts draining the same
  * rings on the main event loop) and prom-client's Summary with maxAgeSeconds (the windowed-
  * quantile peer), in one run.
  *
@@ -22,9 +22,9 @@ import b from 'benny'
 import * as prom from 'prom-client'
 
 import * as hs from '../index'
-import { JsIngestCore } from '../lib/js/ingest'
-import { JsSlidingWindow } from '../lib/js/window'
-import { createPool } from '../lib/ring'
+import { JsIngestCore } from '../lib/ingest/js'
+import { JsSlidingWindow } from '../lib/window/js'
+import { createPool } from '../lib/ingest/ring'
 
 const BATCH = 1000
 const entry = join(__dirname, '..', 'index.ts')

@@ -1,6 +1,6 @@
 // The Western Electric and Nelson run rules, written for the tests from their textbook
 // statement, as scripts/reference/spc_reference.py (the independent reference) states them, and
-// sharing no code with lib/js/spc.ts: a violation is reported at point i when the run of points
+// sharing no code with lib/spc/js.ts: a violation is reported at point i when the run of points
 // ending at i breaks the rule; for the "k of m beyond a zone" rules point i itself must be one
 // of the k, on the same side; "beyond kσ" is p - center > kσ (or center - p > kσ); a point on
 // the center line is on neither side. spc.spec.ts first checks this against every chart of the

@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 
 import * as hs from '../../index'
-import { loadNative } from '../../lib/native'
+import { loadNative } from '../../lib/backend/native'
 
 const N = 1 << 23 // 64 MiB of doubles
 

@@ -11,7 +11,7 @@
  */
 import cluster from 'node:cluster'
 
-import { QuantileSketch } from '../quantile'
+import { QuantileSketch } from '../quantile/quantile'
 import { formatCustom, formatFamily, renderLabels, type ExpositionFormat } from './exposition'
 import { ABSENT, type Aggregator, type MetricObject, type MetricValue } from './metric'
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, register, Registry, type ContentType, type CustomMetric } from './registry'

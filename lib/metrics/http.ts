@@ -14,7 +14,7 @@
  */
 
 import { Counter } from './counter'
-import { PROMETHEUS_PROTOBUF_CONTENT_TYPE } from '../native-histogram'
+import { PROMETHEUS_PROTOBUF_CONTENT_TYPE } from './native-histogram'
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition'
 import { DEFAULT_BUCKETS, Histogram } from './histogram'
 import { register, type Registry } from './registry'

@@ -8,8 +8,8 @@
  *
  * Field numbers: prometheus/client_model metrics.proto.
  */
-import { NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type BucketSpan } from '../native-histogram'
-import { ProtoWriter } from '../protobuf'
+import { NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type BucketSpan } from './native-histogram'
+import { ProtoWriter } from './protobuf'
 import type { CustomMetricObject } from './exposition'
 import type { MetricFamilyDef } from './store'
 

@@ -23,7 +23,7 @@ import {
   type CustomMetricObject,
   type ExpositionFormat,
 } from './exposition'
-import { PROMETHEUS_PROTOBUF_CONTENT_TYPE } from '../native-histogram'
+import { PROMETHEUS_PROTOBUF_CONTENT_TYPE } from './native-histogram'
 import { ABSENT, Metric, validateLabelName, type MetricObject, type MetricValue } from './metric'
 import { encodeCounts, encodeCustom, encodeFamily } from './protobuf-exposition'
 import { store, uniqueRegistryName, type MetricFamilyDef } from './store'

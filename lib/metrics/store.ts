@@ -12,11 +12,11 @@
  */
 import { BroadcastChannel, threadId } from 'node:worker_threads'
 
-import { native } from '../backend'
-import { JsMetricsStore, type MetricFamilyDef } from '../js/metrics-store'
+import { native } from '../backend/backend'
+import { JsMetricsStore, type MetricFamilyDef } from './js'
 import { loopTurn } from './turn'
 
-export type { MetricFamilyDef } from '../js/metrics-store'
+export type { MetricFamilyDef } from './js'
 
 export interface MetricsStore {
   define(def: MetricFamilyDef): number

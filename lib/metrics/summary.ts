@@ -6,7 +6,7 @@
  *
  * Observed values are staged per thread (see observed.ts).
  */
-import { relativeAccuracyOk } from '../js/quantile'
+import { relativeAccuracyOk } from '../quantile/js'
 import type { MetricConfiguration, MetricValue } from './metric'
 import { ObservedMetric, ObserverChild } from './observed'
 

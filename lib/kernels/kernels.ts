@@ -4,9 +4,9 @@
  * the same bits (see crates/hotstats-core/src/kernels/lanes.rs), so routing short inputs to the
  * JS kernels changes speed, never results.
  */
-import { chosen, native, type BackendInfo, type BackendName } from './backend'
-import * as js from './js/kernels'
-import type { Native } from './native'
+import { chosen, native, type BackendInfo, type BackendName } from '../backend/backend'
+import * as js from './js'
+import type { Native } from '../backend/native'
 
 export type Summary = js.Summary
 export type Numbers = Float64Array | readonly number[]

@@ -26,7 +26,7 @@
  *   histogram's; min and max become the extreme buckets' representatives (a native histogram
  *   does not keep them).
  */
-import { JsQuantileSketch } from './js/quantile'
+import { JsQuantileSketch } from '../quantile/js'
 import { ProtoWriter } from './protobuf'
 
 export interface BucketSpan {

@@ -3,15 +3,15 @@
  * be cross-checked: t-tests, Mann-Whitney U, chi-square on 2×k tables, the two-proportion
  * z-test, the Bayesian beta-binomial A/B comparison, Shapiro-Wilk and maximum-likelihood fits.
  * The native backend runs `hotstats_core::inference`; the JS backend its port
- * (`lib/js/inference.ts`), which agrees to ~1e-12. Both are checked against scipy's values
+ * (`lib/inference/js.ts`), which agrees to ~1e-12. Both are checked against scipy's values
  * (`__test__/fixtures/inference-scipy.json`, from `scripts/reference/inference_scipy.py`).
  *
  * Bad input throws TypeError (wrong types) or RangeError (out of domain, or a statistic that is
  * undefined for the data, such as zero variance), where scipy would return NaN.
  */
-import { native, rangeErrors } from './backend'
-import * as js from './js/inference'
-import { toFloat64Array, type Numbers } from './kernels'
+import { native, rangeErrors } from '../backend/backend'
+import * as js from './js'
+import { toFloat64Array, type Numbers } from '../kernels/kernels'
 
 export type Alternative = js.Alternative
 export type TTestResult = js.TTestResult

@@ -16,11 +16,11 @@
  * counted), and a key whose window has emptied is forgotten (memory freed) by a sweep that runs
  * from `record` at most once per sweep interval, and from `keys`/`size`.
  */
-import { native, rangeErrors } from './backend'
-import { numberArg, numberOption, typeName } from './check'
-import { HyperLogLog } from './hyperloglog'
-import * as hll from './js/hll'
-import { checkOptions, checkQuantiles, JsSlidingWindow, MAX_KEYS } from './js/window'
+import { native, rangeErrors } from '../backend/backend'
+import { numberArg, numberOption, typeName } from '../backend/check'
+import { HyperLogLog } from '../hll/hyperloglog'
+import * as hll from '../hll/js'
+import { checkOptions, checkQuantiles, JsSlidingWindow, MAX_KEYS } from './js'
 
 /** Events staged before one native call. */
 export const WINDOW_STAGE = 1024

@@ -2,7 +2,7 @@
  * The ingestor's shared memory, as crates/hotstats-core/src/ingest/ring.rs lays it out (read
  * its module doc): a SharedArrayBuffer holding a pool of single-producer rings. `RingWriter`
  * is the producer's half of the protocol; both backends use it (the consumer is a native
- * thread, or lib/js/ingest.ts on the JS backend).
+ * thread, or lib/ingest/js.ts on the JS backend).
  *
  * A producer writes slots with plain stores and publishes them by storing `head` (a
  * sequentially consistent Atomics.store). It publishes every PUBLISH_EVERY events, on

@@ -2,11 +2,11 @@
  * The JS port of `hotstats_core::ingest::Ingestor` (crates/hotstats-core/src/ingest/): the same
  * drain (copy, then compare-and-swap the tail), admission in arrival order, grouping by key
  * and runs into a JsSlidingWindow. There is no thread: it drains when asked (`flush`, reads),
- * and lib/ingest.ts calls `flush` on a timer on the owner's event loop.
+ * and lib/ingest/ingest.ts calls `flush` on a timer on the owner's event loop.
  */
-import { CLOSED, FREE, HEAD, KEY_COUNT, KEY_LOG_USED, type Layout, PENDING, P_CLOSED, POOL_HEADER, readLayout, REJECTED, RingView, STATE, TAIL } from '../ring'
-import { JsSlidingWindow, patternOk, summarize } from './window'
-import { JsQuantileSketch } from './quantile'
+import { CLOSED, FREE, HEAD, KEY_COUNT, KEY_LOG_USED, type Layout, PENDING, P_CLOSED, POOL_HEADER, readLayout, REJECTED, RingView, STATE, TAIL } from './ring'
+import { JsSlidingWindow, patternOk, summarize } from '../window/js'
+import { JsQuantileSketch } from '../quantile/js'
 
 const BATCH = 4096
 const decoder = new TextDecoder()

@@ -9,10 +9,10 @@
  * keyed by `String(value)` (so 5 and '5' are one key); `entries()` gives each label back with the
  * type it was first given. The label names type the labels objects, as Counter's do.
  */
-import { numberOption, typeName } from './check'
+import { numberOption, typeName } from '../backend/check'
 import { HyperLogLog } from './hyperloglog'
-import * as js from './js/hll'
-import type { LabelValue } from './metrics/metric'
+import * as js from './js'
+import type { LabelValue } from '../metrics/metric'
 
 export interface UniqueCounterOptions<T extends string = string> {
   labelNames: readonly T[]

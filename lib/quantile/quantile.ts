@@ -9,12 +9,12 @@
  * the buffer fills and before every read, so reads are exact. The JS backend runs the same
  * algorithm with the same bits.
  */
-import { numberArg, numberOption } from './check'
-import { native, rangeErrors } from './backend'
-import { JsQuantileSketch, relativeAccuracyOk, SUM_RUN } from './js/quantile'
-import { toFloat64Array, type Numbers } from './kernels'
-import type { NativeQuantileSketch } from '../native'
-import { nativeHistogramToSketchBytes, NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type NativeHistogram } from './native-histogram'
+import { numberArg, numberOption } from '../backend/check'
+import { native, rangeErrors } from '../backend/backend'
+import { JsQuantileSketch, relativeAccuracyOk, SUM_RUN } from './js'
+import { toFloat64Array, type Numbers } from '../kernels/kernels'
+import type { NativeQuantileSketch } from '../../native'
+import { nativeHistogramToSketchBytes, NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type NativeHistogram } from '../metrics/native-histogram'
 
 export interface QuantileSketchOptions {
   /** α in [1e-6, 1): each returned quantile is within α × the true value. Default 0.01. */
@@ -226,7 +226,7 @@ export class QuantileSketch {
   }
 
   /**
-   * This sketch as a Prometheus native histogram (see lib/native-histogram.ts for the layout and
+   * This sketch as a Prometheus native histogram (see lib/metrics/native-histogram.ts for the layout and
    * the accuracy it keeps: about α + 2^(2^-schema) - 1). Feed it to Prometheus with
    * `encodeNativeHistogramFamily`.
    */

@@ -4,7 +4,7 @@
  * backends give the same bits.
  */
 
-import { minMax, sum } from './kernels'
+import { minMax, sum } from '../kernels/js'
 
 /** Chunk length of addMany, as QuantileSketch::add_all. */
 const ADD_CHUNK = 256
@@ -207,7 +207,7 @@ export class JsQuantileSketch {
     }
   }
 
-  /** Same method names as the native class, so lib/quantile.ts can call either. */
+  /** Same method names as the native class, so lib/quantile/quantile.ts can call either. */
   addWeighted(v: number, w: number): void {
     this.addUnchecked(v, w)
   }

@@ -3,8 +3,8 @@
  * kernels (`summarize`: compensated sum and variance, SIMD on the native backend). The Rust
  * core has the same structure (hotstats_core::window::sample_ring) for its own users.
  */
-import { numberArg } from './check'
-import { summarize, type Summary, type VarianceOptions } from './kernels'
+import { numberArg } from '../backend/check'
+import { summarize, type Summary, type VarianceOptions } from '../kernels/kernels'
 
 export class SampleRing {
   readonly capacity: number

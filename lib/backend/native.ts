@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 
-import type * as NativeBinding from '../native'
+import type * as NativeBinding from '../../native'
 
 export type Native = typeof NativeBinding
 
@@ -56,7 +56,7 @@ export function packageRoot(): string {
       }
     }
     const up = dirname(dir)
-    if (up === dir) return join(__dirname, '..')
+    if (up === dir) return join(__dirname, '..', '..')
     dir = up
   }
 }

@@ -22,7 +22,7 @@ export interface BackendInfo {
   reason: string | null
   /** The napi-rs platform name of this process. */
   platform: string | null
-  /** Inputs shorter than this go to the JS kernels (see lib/kernels.ts). */
+  /** Inputs shorter than this go to the JS kernels (see lib/kernels/kernels.ts). */
   crossover: number
 }
 

@@ -4,7 +4,7 @@
  * to ~1e-12 (the normal cdf and gamma function differ in the last bits) and report the same
  * violations. The Rust modules explain the methods; this file follows them step by step.
  */
-import { lnGamma, normalSf } from './inference'
+import { lnGamma, normalSf } from '../inference/js'
 
 export const MIN_SUBGROUP = 2
 export const MAX_SUBGROUP = 25

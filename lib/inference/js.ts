@@ -5,7 +5,7 @@
  * to ~1e-12 (libm's log/exp may differ from V8's in the last bit). The comments on the Rust side
  * say why each step is done as it is; errors throw RangeError with the same messages.
  */
-import { sum } from './kernels'
+import { sum } from '../kernels/js'
 
 export type Alternative = 'two-sided' | 'less' | 'greater'
 

@@ -7,10 +7,10 @@
  * `add` runs in JS (no Node-API call per value); `addMany` of 64 or more values runs natively
  * when the binary is loaded. Both backends compute the same bits.
  */
-import { native, rangeErrors } from './backend'
-import * as js from './js/moments'
-import { numberArg, typeName } from './check'
-import { toFloat64Array, type Numbers } from './kernels'
+import { native, rangeErrors } from '../backend/backend'
+import * as js from './js'
+import { numberArg, typeName } from '../backend/check'
+import { toFloat64Array, type Numbers } from '../kernels/kernels'
 
 export const MOMENTS_NATIVE_BATCH = 64
 

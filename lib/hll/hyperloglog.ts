@@ -7,8 +7,8 @@
  * Node-API call per element); `addMany` hashes natively when the binary is loaded. Both backends
  * compute the same registers.
  */
-import { native, rangeErrors } from './backend'
-import * as js from './js/hll'
+import { native, rangeErrors } from '../backend/backend'
+import * as js from './js'
 
 /** Batches at least this long go to the native hasher (a Node-API call costs ~100+ ns). */
 export const HLL_NATIVE_BATCH = 64

@@ -1,7 +1,7 @@
 /**
  * Experiment: a streaming A/B (or A/B/n) test. Each variant counts exposures and conversions
  * and summarizes a numeric outcome (Moments: count, mean, variance); at any time the experiment
- * answers with the tests of `lib/inference.ts` from that state, never from raw samples. The
+ * answers with the tests of `lib/inference/inference.ts` from that state, never from raw samples. The
  * state is mergeable: `serialize()` in each worker thread, process or machine, `merge()` the
  * bytes anywhere (counts add exactly; the moments merge by Pébay's formulas).
  *
@@ -21,7 +21,7 @@
  *        L    name
  *        8    f64 exposures   (a whole number, 0..2^53)
  *        8    f64 conversions (a whole number, 0..2^53)
- *        80   the outcome's Moments (magic HSMO; see lib/moments.ts)
+ *        80   the outcome's Moments (magic HSMO; see lib/moments/moments.ts)
  * ```
  * Bad bytes are a RangeError; nothing is merged from them.
  *
@@ -31,7 +31,7 @@
  * (`variant "A" has no exposures yet`).
  */
 import { betaBinomialAB, chiSquareTest, twoProportionZTest, welchTTestFromSummaries, type AlternativeOptions, type BetaBinomialResult, type ChiSquareResult, type StatisticResult, type TTestResult } from './inference'
-import { Moments } from './moments'
+import { Moments } from '../moments/moments'
 
 /** Values staged per variant before they go to Moments in one call. */
 export const EXPERIMENT_STAGE = 512

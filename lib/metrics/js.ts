@@ -3,8 +3,8 @@
  * families, series, staged-row layouts, windows and errors, so both backends give the same
  * answers. See the Rust module for the layouts; comments here only where JS differs.
  */
-import { minMax, sum } from './kernels'
-import { JsQuantileSketch, SUM_RUN } from './quantile'
+import { minMax, sum } from '../kernels/js'
+import { JsQuantileSketch, SUM_RUN } from '../quantile/js'
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'summary'
 

@@ -1,22 +1,22 @@
 /**
  * Ingestor: many producers (the main thread and worker_threads) push events into their own
- * single-producer rings in one SharedArrayBuffer (lib/ring.ts), and aggregation threads drain
+ * single-producer rings in one SharedArrayBuffer (lib/ingest/ring.ts), and aggregation threads drain
  * them into sliding windows (crates/hotstats-core/src/ingest/). A push is a few typed-array
  * stores: no lock, no Node-API call. On the JS backend the owner's event loop drains the rings
- * on a timer instead of a native thread (lib/js/ingest.ts).
+ * on a timer instead of a native thread (lib/ingest/js.ts).
  *
  * Capacity is bounded: a full ring refuses (`onFull: 'reject'`, the push returns false and
  * `rejected` counts it), drops its oldest event (`'drop-oldest'`, counted as dropped), or, for
  * async callers, `'wait'`: `pushAsync` waits for room up to `waitTimeoutMs`. At every instant
  * accepted = aggregated + dropped + in flight (`counts()`).
  */
-import { native, rangeErrors } from './backend'
-import * as hll from './js/hll'
-import { JsIngestCore } from './js/ingest'
-import { numberArg, numberOption, typeName } from './check'
-import { checkOptions, checkQuantiles } from './js/window'
+import { native, rangeErrors } from '../backend/backend'
+import * as hll from '../hll/js'
+import { JsIngestCore } from './js'
+import { numberArg, numberOption, typeName } from '../backend/check'
+import { checkOptions, checkQuantiles } from '../window/js'
 import { createPool, type FullPolicy, readLayout, RingWriter } from './ring'
-import type { WindowStats } from './window'
+import type { WindowStats } from '../window/window'
 
 export type { FullPolicy } from './ring'
 

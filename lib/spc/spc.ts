@@ -4,7 +4,7 @@
  * the chart constants for subgroup sizes 2..25, and `ControlChart`, which takes subgroups as
  * they arrive and reports violations as they happen.
  *
- * The batch charts run `hotstats_core::spc` natively, or its JS port (`lib/js/spc.ts`); both are
+ * The batch charts run `hotstats_core::spc` natively, or its JS port (`lib/spc/js.ts`); both are
  * checked against an independent implementation (`__test__/fixtures/spc-reference.json`, from
  * `scripts/reference/spc_reference.py`). `ControlChart` checks each new point in JS: a few
  * comparisons cost less than a Node-API call.
@@ -12,9 +12,9 @@
  * Bad input throws TypeError (wrong types) or RangeError (out of domain, or data with no spread,
  * where the limits would collapse).
  */
-import { native, rangeErrors } from './backend'
-import * as js from './js/spc'
-import { toFloat64Array, type Numbers } from './kernels'
+import { native, rangeErrors } from '../backend/backend'
+import * as js from './js'
+import { toFloat64Array, type Numbers } from '../kernels/kernels'
 
 /** Which run rules the location chart is checked with: rule numbers as in the README table. */
 export type RuleSet = js.RuleSet

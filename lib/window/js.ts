@@ -1,14 +1,14 @@
 /**
  * The JS port of `hotstats_core::window::SlidingWindow` (crates/hotstats-core/src/window/):
  * the same rings, acceptance rule, Neumaier sums and merges; the module doc there explains them.
- * Unique elements arrive as packed HyperLogLog patterns (index * 64 + value, from lib/js/hll's
+ * Unique elements arrive as packed HyperLogLog patterns (index * 64 + value, from lib/hll/js's
  * `pattern`), or -1 for none, and go to a sparse register list per bucket until it fills. A key's
  * buckets are made when first written; `expire` forgets the keys with nothing left in the window
  * and reuses their ids.
  */
-import * as hll from './hll'
-import * as kernels from './kernels'
-import { JsQuantileSketch, relativeAccuracyOk, SUM_RUN } from './quantile'
+import * as hll from '../hll/js'
+import * as kernels from '../kernels/js'
+import { JsQuantileSketch, relativeAccuracyOk, SUM_RUN } from '../quantile/js'
 
 const MAX_BINS = 2048
 export const MAX_BUCKETS = 3600
