@@ -18,6 +18,10 @@
 //! Decoding checks every field (alpha in [1e-6, 1) as `new` requires, max_bins >= 1,
 //! len <= max_bins, counts finite and >= 0, count = zero_count + both totals up to rounding,
 //! offsets that keep indices in i32, no trailing bytes) and returns an error otherwise.
+//! `sum` may be any double a sketch can reach: finite, ±Infinity once it overflowed, NaN once it
+//! overflowed both ways; NaN is always written as the canonical quiet NaN (0x7ff8000000000000)
+//! and any other NaN bit pattern is refused, so one state has one encoding. `count` never
+//! overflows: an add or merge that would take it past f64::MAX is refused.
 
 pub mod mapping;
 pub mod store;
@@ -51,6 +55,8 @@ pub enum SketchError {
     Weight(f64),
     Quantile(f64),
     MismatchedAccuracy(f64, f64),
+    /// An add or merge would take `count` (the total weight) past f64::MAX.
+    CountOverflow,
     Format(String),
 }
 
@@ -70,6 +76,9 @@ impl fmt::Display for SketchError {
             SketchError::Quantile(q) => write!(f, "quantile must be in [0, 1], got {q}"),
             SketchError::MismatchedAccuracy(a, b) => {
                 write!(f, "cannot merge sketches of relativeAccuracy {a} and {b}")
+            }
+            SketchError::CountOverflow => {
+                write!(f, "the total weight (count) would overflow past 1.8e308")
             }
             SketchError::Format(why) => write!(f, "not a serialized QuantileSketch: {why}"),
         }
@@ -111,13 +120,18 @@ impl QuantileSketch {
         })
     }
 
-    /// Adds `v` with weight `w` (both checked first; nothing changes on error).
+    /// Adds `v` with weight `w` (both checked first; nothing changes on error). A weight that
+    /// would take `count` past f64::MAX is an error; `sum` may overflow to ±Infinity (or NaN once
+    /// it overflowed both ways), which serializes and deserializes as it is.
     pub fn add(&mut self, v: f64, w: f64) -> Result<(), SketchError> {
         if !v.is_finite() {
             return Err(SketchError::Value(v));
         }
         if !(w.is_finite() && w > 0.0) {
             return Err(SketchError::Weight(w));
+        }
+        if !(self.count + w).is_finite() {
+            return Err(SketchError::CountOverflow);
         }
         self.add_unchecked(v, w);
         Ok(())
@@ -288,13 +302,17 @@ impl QuantileSketch {
         below / self.count
     }
 
-    /// Folds `other` in; both must have the same relative accuracy.
+    /// Folds `other` in; both must have the same relative accuracy, and the merged `count` must
+    /// stay finite (else an error, and nothing changes).
     pub fn merge(&mut self, other: &QuantileSketch) -> Result<(), SketchError> {
         if self.mapping.relative_accuracy != other.mapping.relative_accuracy {
             return Err(SketchError::MismatchedAccuracy(
                 self.mapping.relative_accuracy,
                 other.mapping.relative_accuracy,
             ));
+        }
+        if !(self.count + other.count).is_finite() {
+            return Err(SketchError::CountOverflow);
         }
         self.positive.merge(&other.positive);
         self.negative.merge(&other.negative);
@@ -323,7 +341,13 @@ impl QuantileSketch {
         out.extend_from_slice(&self.mapping.relative_accuracy.to_le_bytes());
         out.extend_from_slice(&(self.positive.max_bins as u32).to_le_bytes());
         out.extend_from_slice(&[0, 0, 0, 0]);
-        for v in [self.count, self.sum, self.min, self.max, self.zero_count] {
+        // NaN (a sum that overflowed both ways) is written as the one canonical quiet NaN.
+        let sum = if self.sum.is_nan() {
+            f64::NAN
+        } else {
+            self.sum
+        };
+        for v in [self.count, sum, self.min, self.max, self.zero_count] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         for s in [&self.positive, &self.negative] {
@@ -379,9 +403,15 @@ impl QuantileSketch {
             if (offset as i64) + (len as i64) > i32::MAX as i64 {
                 return Err(bad("store indices overflow".into()));
             }
+            if len == 0 && offset != 0 {
+                // As `Store::new` leaves it: one encoding per state.
+                return Err(bad(format!("an empty store has offset 0, got {offset}")));
+            }
+            // The bytes first: a short input claiming 2^24 bins allocates nothing.
+            let raw = take(8 * len as usize)?;
             let mut counts = Vec::with_capacity(len as usize);
-            for _ in 0..len {
-                let c = f(take(8)?);
+            for b in raw.chunks_exact(8) {
+                let c = f(b);
                 if !(c.is_finite() && c >= 0.0) {
                     return Err(bad(format!("bin count {c} is not finite and >= 0")));
                 }
@@ -398,23 +428,43 @@ impl QuantileSketch {
         if at != bytes.len() {
             return Err(bad(format!("trailing bytes from byte {at}")));
         }
+        if !(sk.zero_count.is_finite() && sk.zero_count >= 0.0) {
+            return Err(bad(format!(
+                "zero count {} is not finite and >= 0",
+                sk.zero_count
+            )));
+        }
         let expected = sk.zero_count + sk.positive.total() + sk.negative.total();
-        let finite = [sk.count, sk.sum, sk.zero_count]
-            .iter()
-            .all(|v| v.is_finite())
-            && sk.zero_count >= 0.0;
-        if !finite || (sk.count - expected).abs() > 1e-9 * expected.max(1.0) {
+        if !(expected.is_finite()
+            && sk.count.is_finite()
+            && (sk.count - expected).abs() <= 1e-9 * expected)
+        {
             return Err(bad(format!(
                 "count {} does not match the bins ({expected})",
                 sk.count
             )));
         }
+        if sk.sum.is_nan() && sk.sum.to_bits() != f64::NAN.to_bits() {
+            return Err(bad(format!(
+                "sum is a NaN other than the canonical one (bits {:#018x})",
+                sk.sum.to_bits()
+            )));
+        }
         if sk.count > 0.0 && !(sk.min.is_finite() && sk.max.is_finite() && sk.min <= sk.max) {
             return Err(bad("min/max are not finite and ordered".into()));
         }
-        if sk.count == 0.0 && (sk.min != f64::INFINITY || sk.max != f64::NEG_INFINITY) {
+        // An empty sketch has one state (as `new` makes it): no bins, zero sum, min = +Infinity,
+        // max = -Infinity. Anything else would leak into the next add or merge.
+        if sk.count == 0.0
+            && (sk.min != f64::INFINITY
+                || sk.max != f64::NEG_INFINITY
+                || sk.sum.to_bits() != 0
+                || !sk.positive.counts.is_empty()
+                || !sk.negative.counts.is_empty())
+        {
             return Err(bad(
-                "an empty sketch must have min = +Infinity and max = -Infinity".into(),
+                "an empty sketch must have no bins, sum 0, min = +Infinity and max = -Infinity"
+                    .into(),
             ));
         }
         Ok(sk)
@@ -647,12 +697,12 @@ mod tests {
                 x,
                 "clamped to the exact min = max"
             );
-            if bulk.sum.is_finite() {
-                assert_eq!(
-                    QuantileSketch::deserialize(&bulk.serialize()).unwrap(),
-                    bulk
-                );
-            }
+            // Whatever the sum (f64::MAX x 300 overflows it), what serializes deserializes.
+            let bytes = bulk.serialize();
+            assert_eq!(
+                QuantileSketch::deserialize(&bytes).unwrap().serialize(),
+                bytes
+            );
         }
         // The issue's input: bulk and one-by-one agree (the wide range collapses, as documented).
         let xs = [1e300, 1e-300, 5.0, 1e200, 3e250];
@@ -667,6 +717,71 @@ mod tests {
             bulk.positive.offset > 0,
             "indices near 1e300 stay positive (no wrap)"
         );
+    }
+
+    /// Issue 19: a sketch whose sum overflowed serialized but did not deserialize ("count 2 does
+    /// not match the bins (2)"). The sum may be ±Infinity or NaN (one NaN encoding); the count
+    /// cannot overflow (refused at the add or merge, nothing changed).
+    #[test]
+    fn overflowed_sums_round_trip_and_count_overflow_is_refused() {
+        let mut up = QuantileSketch::new(0.01, 64).unwrap();
+        up.add_all(&[1e308, 1e308]).unwrap();
+        assert_eq!(up.sum, f64::INFINITY);
+        let mut down = QuantileSketch::new(0.01, 64).unwrap();
+        down.add(-1e308, 3.0).unwrap();
+        assert_eq!(down.sum, f64::NEG_INFINITY);
+        let mut both = up.clone();
+        both.merge(&down).unwrap();
+        assert!(both.sum.is_nan());
+        for sk in [&up, &down, &both] {
+            let bytes = sk.serialize();
+            let back = QuantileSketch::deserialize(&bytes).expect("what serializes deserializes");
+            assert_eq!(back.serialize(), bytes);
+            assert_eq!(
+                back.sum.to_bits(),
+                sk.serialize()[32..40]
+                    .try_into()
+                    .map(u64::from_le_bytes)
+                    .unwrap()
+            );
+            assert_eq!(back.quantile(1.0).unwrap(), sk.max);
+        }
+        // NaN is written canonically, and only the canonical NaN decodes.
+        let mut weird = both.clone();
+        weird.sum = f64::from_bits(0xfff8_0000_0000_0001);
+        let bytes = weird.serialize();
+        assert_eq!(&bytes[32..40], &f64::NAN.to_le_bytes());
+        let mut bad = bytes.clone();
+        bad[32..40].copy_from_slice(&0xfff8_0000_0000_0000u64.to_le_bytes());
+        assert!(QuantileSketch::deserialize(&bad).is_err());
+        // Count overflow: refused, nothing changed.
+        let mut heavy = QuantileSketch::new(0.01, 64).unwrap();
+        heavy.add(1.0, 1e308).unwrap();
+        let before = heavy.serialize();
+        assert_eq!(heavy.add(2.0, 1e308), Err(SketchError::CountOverflow));
+        let other = heavy.clone();
+        assert_eq!(heavy.merge(&other), Err(SketchError::CountOverflow));
+        assert_eq!(heavy.serialize(), before);
+    }
+
+    /// An empty sketch has one encoding; a short input claiming many bins is refused before any
+    /// allocation of their size.
+    #[test]
+    fn empty_sketch_has_one_encoding() {
+        let empty = QuantileSketch::new(0.01, 1 << 24).unwrap().serialize();
+        assert!(QuantileSketch::deserialize(&empty).is_ok());
+        let mut sum = empty.clone();
+        sum[32..40].copy_from_slice(&5.0f64.to_le_bytes());
+        assert!(QuantileSketch::deserialize(&sum).is_err());
+        let mut offset = empty.clone();
+        offset[64..68].copy_from_slice(&7i32.to_le_bytes());
+        assert!(QuantileSketch::deserialize(&offset).is_err());
+        let mut huge = empty.clone();
+        huge[68..72].copy_from_slice(&(1u32 << 24).to_le_bytes());
+        assert!(matches!(
+            QuantileSketch::deserialize(&huge),
+            Err(SketchError::Format(why)) if why.contains("truncated")
+        ));
     }
 
     #[test]
