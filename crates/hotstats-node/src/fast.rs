@@ -87,7 +87,7 @@ unsafe fn unary(
     } else {
         None
     };
-    let kernels = match crate::kernels(backend) {
+    let kernels = match crate::kernels::for_backend(backend) {
         Ok(k) => k,
         Err(e) => return throw(env, false, &format!("{name}: {}", e.reason)),
     };

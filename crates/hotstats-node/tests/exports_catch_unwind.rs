@@ -235,6 +235,36 @@ fn every_export_catches_panics() {
     );
     assert!(report.checked.iter().any(|c| c.contains("fn watermark")));
     assert!(report.checked.iter().any(|c| c.contains("fn sum_cb")));
+    // Every binding file (one per capability) was scanned and its exports found.
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let src = fs::read_to_string(f).unwrap();
+        if src.contains("#[napi") || src.contains("extern \"C\" fn") {
+            assert!(
+                report
+                    .checked
+                    .iter()
+                    .any(|c| c.starts_with(&format!("{name}: "))),
+                "no export checked in {name}"
+            );
+        }
+    }
+    for (file, export) in [
+        ("kernels.rs", "fn summarize_async"),
+        ("hll.rs", "fn hll_add_packed"),
+        ("moments.rs", "fn moments_merge"),
+        ("counters.rs", "fn pncounter_merge"),
+        ("quantile.rs", "fn deserialize"),
+        ("lib.rs", "fn panic_on_pool_for_test"),
+    ] {
+        assert!(
+            report
+                .checked
+                .iter()
+                .any(|c| c.starts_with(&format!("{file}: ")) && c.contains(export)),
+            "{file}: {export} not checked"
+        );
+    }
 }
 
 #[test]
