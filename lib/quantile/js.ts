@@ -155,6 +155,10 @@ export class Store {
   }
 }
 
+/** High word of the canonical quiet NaN (0x7ff8000000000000), the only NaN a sum is written as. */
+const CANONICAL_NAN_HI = 0x7ff80000
+const COUNT_OVERFLOW = 'the total weight (count) would overflow past 1.8e308'
+
 export class JsQuantileSketch {
   mapping: Mapping
   positive: Store
@@ -207,8 +211,12 @@ export class JsQuantileSketch {
     }
   }
 
-  /** Same method names as the native class, so lib/quantile/quantile.ts can call either. */
+  /**
+   * Same method names as the native class, so lib/quantile/quantile.ts can call either. A weight
+   * that would take the count past Number.MAX_VALUE is a RangeError (nothing changes), as in Rust.
+   */
   addWeighted(v: number, w: number): void {
+    if (!Number.isFinite(this.count + w)) throw new RangeError(COUNT_OVERFLOW)
     this.addUnchecked(v, w)
   }
 
@@ -251,7 +259,9 @@ export class JsQuantileSketch {
     return below / this.count
   }
 
+  /** Folds `o` in (same accuracy: checked by the caller); a count overflow is a RangeError, nothing changed. */
   merge(o: JsQuantileSketch): void {
+    if (!Number.isFinite(this.count + o.count)) throw new RangeError(COUNT_OVERFLOW)
     this.positive.merge(o.positive)
     this.negative.merge(o.negative)
     this.zeroCount += o.zeroCount
@@ -273,6 +283,11 @@ export class JsQuantileSketch {
     for (const v of [this.count, this.sum, this.min, this.max, this.zeroCount]) {
       d.setFloat64(at, v, true)
       at += 8
+    }
+    // NaN (a sum that overflowed both ways) is written as the one canonical quiet NaN.
+    if (Number.isNaN(this.sum)) {
+      d.setUint32(32, 0, true)
+      d.setUint32(36, CANONICAL_NAN_HI, true)
     }
     for (const s of [this.positive, this.negative]) {
       d.setInt32(at, s.offset, true)
@@ -324,6 +339,7 @@ export class JsQuantileSketch {
       at += 8
       if (len > maxBins) throw bad(`store of ${len} bins exceeds maxBins ${maxBins}`)
       if (offset + len > 2 ** 31 - 1) throw bad('store indices overflow')
+      if (len === 0 && offset !== 0) throw bad(`an empty store has offset 0, got ${offset}`)
       need(8 * len)
       const counts: number[] = []
       for (let k = 0; k < len; k++) {
@@ -335,11 +351,20 @@ export class JsQuantileSketch {
       store.counts = counts
     }
     if (at !== bytes.length) throw bad(`trailing bytes from byte ${at}`)
+    if (!(Number.isFinite(sk.zeroCount) && sk.zeroCount >= 0)) throw bad(`zero count ${sk.zeroCount} is not finite and >= 0`)
     const expected = sk.zeroCount + sk.positive.total() + sk.negative.total()
-    const finite = Number.isFinite(sk.count) && Number.isFinite(sk.sum) && Number.isFinite(sk.zeroCount) && sk.zeroCount >= 0
-    if (!finite || Math.abs(sk.count - expected) > 1e-9 * Math.max(expected, 1)) throw bad(`count ${sk.count} does not match the bins (${expected})`)
+    if (!(Number.isFinite(expected) && Number.isFinite(sk.count) && Math.abs(sk.count - expected) <= 1e-9 * expected)) {
+      throw bad(`count ${sk.count} does not match the bins (${expected})`)
+    }
+    // The sum may be ±Infinity or NaN (it overflowed), but NaN only as the canonical bits.
+    if (Number.isNaN(sk.sum) && !(d.getUint32(32, true) === 0 && d.getUint32(36, true) === CANONICAL_NAN_HI)) {
+      throw bad('sum is a NaN other than the canonical one')
+    }
     if (sk.count > 0 && !(Number.isFinite(sk.min) && Number.isFinite(sk.max) && sk.min <= sk.max)) throw bad('min/max are not finite and ordered')
-    if (sk.count === 0 && (sk.min !== Infinity || sk.max !== -Infinity)) throw bad('an empty sketch must have min = +Infinity and max = -Infinity')
+    // An empty sketch has one state (as the constructor makes it); anything else would leak into the next add or merge.
+    if (sk.count === 0 && (sk.min !== Infinity || sk.max !== -Infinity || !Object.is(sk.sum, 0) || sk.positive.counts.length !== 0 || sk.negative.counts.length !== 0)) {
+      throw bad('an empty sketch must have no bins, sum 0, min = +Infinity and max = -Infinity')
+    }
     return sk
   }
 }

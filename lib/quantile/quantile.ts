@@ -245,9 +245,14 @@ export class QuantileSketch {
   /** From serialize() bytes; bad bytes are a RangeError. */
   static deserialize(bytes: Uint8Array): QuantileSketch {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (or Buffer)')
-    const js = JsQuantileSketch.deserialize(bytes) // validates; the JS decoder mirrors the Rust one
-    const sk = new QuantileSketch({ relativeAccuracy: js.mapping.relativeAccuracy, maxBins: js.maxBins })
-    sk.backend = native ? rangeErrors(() => native!.NativeQuantileSketch.deserialize(bytes)) : js
+    // One decoder per backend, the one whose state it fills: the Rust one natively (fuzzed by
+    // cargo-fuzz and scripts/fuzz-ts.ts), the JS port otherwise (scripts/fuzz-ts.ts with
+    // HOTSTATS_BACKEND=js); the fuzzer also checks that both accept the same bytes.
+    const backend = native ? rangeErrors(() => native!.NativeQuantileSketch.deserialize(bytes)) : JsQuantileSketch.deserialize(bytes)
+    // Accepted bytes hold a valid accuracy (f64 at byte 8) and maxBins (u32 at byte 16).
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    const sk = new QuantileSketch({ relativeAccuracy: dv.getFloat64(8, true), maxBins: dv.getUint32(16, true) })
+    sk.backend = backend
     return sk
   }
 }
