@@ -56,8 +56,8 @@ export declare class NativeSlidingWindow {
   keyId(key: string): number
   /**
    * Records events[0..n): ids, values, times (ms) and patterns (index * 64 + value, or −1).
-   * Every event is checked before any is recorded. Returns how many were accepted (the
-   * rest were late).
+   * Every event is checked before any is recorded (the core's `record_batch`). Returns how
+   * many were accepted (the rest were late).
    */
   recordMany(ids: Uint32Array, values: Float64Array, times: Float64Array, patterns: Int32Array, n: number): number
   /** [count, sum, min, max, mean, variance, rate, uniques] of key `id` at `now`. */

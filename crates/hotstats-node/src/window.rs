@@ -4,7 +4,6 @@
 // The #[napi] exports are not compiled into unit tests, so the helpers look unused there.
 #![cfg_attr(test, allow(dead_code))]
 
-use hotstats_core::hll;
 use hotstats_core::window::{SlidingWindow, WindowError, WindowOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -44,8 +43,8 @@ impl NativeSlidingWindow {
     }
 
     /// Records events[0..n): ids, values, times (ms) and patterns (index * 64 + value, or −1).
-    /// Every event is checked before any is recorded. Returns how many were accepted (the
-    /// rest were late).
+    /// Every event is checked before any is recorded (the core's `record_batch`). Returns how
+    /// many were accepted (the rest were late).
     #[napi(catch_unwind)]
     pub fn record_many(
         &mut self,
@@ -62,33 +61,12 @@ impl NativeSlidingWindow {
                 "every batch array needs n entries".to_string(),
             ));
         }
-        for i in 0..n {
-            let p = patterns[i];
-            let pattern_ok = p == -1
-                || (p >= 0
-                    && ((p >> 6) as usize) < hll::REGISTERS
-                    && (1..=hll::MAX_VALUE as i32).contains(&(p & 63)));
-            if !self.inner.holds(ids[i])
-                || !values[i].is_finite()
-                || !times[i].is_finite()
-                || !pattern_ok
-            {
-                return Err(Error::new(
-                    Status::InvalidArg,
-                    format!("event {i} is invalid (key id, value, time or pattern)"),
-                ));
-            }
-        }
-        let mut accepted = 0;
-        for i in 0..n {
-            let p = patterns[i];
-            let unique = (p >= 0).then_some(((p >> 6) as usize, (p & 63) as u8));
-            // Checked above, every event before any is recorded.
-            if self.inner.record_valid(ids[i], values[i], times[i], unique) {
-                accepted += 1;
-            }
-        }
-        Ok(accepted)
+        let accepted = self
+            .inner
+            .record_batch(&ids[..n], &values[..n], &times[..n], &patterns[..n])
+            .map_err(err)?;
+        // At most n <= u32::MAX events were accepted.
+        Ok(accepted as u32)
     }
 
     /// [count, sum, min, max, mean, variance, rate, uniques] of key `id` at `now`.

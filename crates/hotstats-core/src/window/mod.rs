@@ -446,9 +446,59 @@ impl SlidingWindow {
         Ok(self.record_valid(id, value, t, unique))
     }
 
-    /// [`record`](Self::record) for an event the caller has checked (a binding that validates a
-    /// whole batch first): `id` held, `value` and `t` finite, `unique` a valid pattern. Returns
-    /// false if the event was too late.
+    /// Records a batch of events in arrival order: event i is key `ids[i]`, value `values[i]`
+    /// at time `times[i]` (ms), with packed HyperLogLog pattern `patterns[i]` (index * 64 +
+    /// value, or −1 for none; see [`pattern_ok`]). Every event is checked before any is
+    /// recorded, so a refused batch changes nothing. Returns how many were accepted (the rest
+    /// were late, and counted). Errors: arrays of different lengths; an event with an unknown
+    /// id, a non-finite value or time (NaN, ±Infinity), or a bad pattern (the error names the
+    /// first such event). An empty batch records nothing and returns 0.
+    pub fn record_batch(
+        &mut self,
+        ids: &[u32],
+        values: &[f64],
+        times: &[f64],
+        patterns: &[i32],
+    ) -> Result<usize, WindowError> {
+        let n = ids.len();
+        if values.len() != n || times.len() != n || patterns.len() != n {
+            return Err(WindowError(format!(
+                "a batch needs as many values, times and patterns as ids ({n}), got {}, {} and {}",
+                values.len(),
+                times.len(),
+                patterns.len()
+            )));
+        }
+        for i in 0..n {
+            let (id, v, t, p) = (ids[i], values[i], times[i], patterns[i]);
+            let why = if !self.holds(id) {
+                format!("unknown key id {id}")
+            } else if !v.is_finite() {
+                format!("value must be finite, got {v}")
+            } else if !t.is_finite() {
+                format!("time must be finite, got {t}")
+            } else if !pattern_ok(p) {
+                format!("bad HyperLogLog pattern {p}")
+            } else {
+                continue;
+            };
+            return Err(WindowError(format!("event {i}: {why}")));
+        }
+        let mut accepted = 0;
+        for i in 0..n {
+            let p = patterns[i];
+            let unique = (p >= 0).then_some(((p >> 6) as usize, (p & 63) as u8));
+            // Checked above, every event before any is recorded.
+            if self.record_valid(ids[i], values[i], times[i], unique) {
+                accepted += 1;
+            }
+        }
+        Ok(accepted)
+    }
+
+    /// [`record`](Self::record) for an event the caller has checked (as
+    /// [`record_batch`](Self::record_batch) does for a whole batch first): `id` held, `value`
+    /// and `t` finite, `unique` a valid pattern. Returns false if the event was too late.
     pub fn record_valid(
         &mut self,
         id: u32,

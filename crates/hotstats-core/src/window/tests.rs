@@ -313,3 +313,89 @@ fn uniques_are_the_same_sparse_or_dense() {
         assert_eq!(w.stats(k, 1010.0).unwrap().uniques, 1);
     }
 }
+
+#[test]
+fn a_batch_is_checked_whole_before_any_event_is_recorded() {
+    let mut w = SlidingWindow::new(opts(1000.0, 10, 0.0)).unwrap();
+    let k = w.key_id("k").unwrap();
+    let j = w.key_id("j").unwrap();
+    w.record(k, 2.0, 500.0, None).unwrap();
+    let before = (
+        format!("{:?}", w.stats(k, 500.0).unwrap()),
+        format!("{:?}", w.stats(j, 500.0).unwrap()),
+    );
+    // Each case spoils event 1 of a two-event batch whose event 0 is good.
+    type Batch = (Vec<u32>, Vec<f64>, Vec<f64>, Vec<i32>);
+    // Register index REGISTERS is one past the last.
+    const PAST: i32 = hll::REGISTERS as i32 * 64 + 1;
+    type Spoil = fn(&mut Batch);
+    let cases: [(Spoil, &str); 10] = [
+        (|b| b.0[1] = 9, "event 1: unknown key id 9"),
+        (
+            |b| b.1[1] = f64::NAN,
+            "event 1: value must be finite, got NaN",
+        ),
+        (
+            |b| b.1[1] = f64::NEG_INFINITY,
+            "event 1: value must be finite",
+        ),
+        (
+            |b| b.2[1] = f64::INFINITY,
+            "event 1: time must be finite, got inf",
+        ),
+        (|b| b.3[1] = 0, "event 1: bad HyperLogLog pattern 0"),
+        (|b| b.3[1] = -2, "event 1: bad HyperLogLog pattern -2"),
+        (|b| b.3[1] = PAST, "event 1: bad HyperLogLog pattern"),
+        (|b| b.3[1] = 64 + 52, "event 1: bad HyperLogLog pattern 116"),
+        (
+            |b| b.1.truncate(1),
+            "a batch needs as many values, times and patterns",
+        ),
+        (
+            |b| b.3.push(-1),
+            "a batch needs as many values, times and patterns",
+        ),
+    ];
+    for (spoil, msg) in cases {
+        let mut b: Batch = (vec![k, j], vec![1.0, 1.0], vec![600.0, 600.0], vec![-1, -1]);
+        spoil(&mut b);
+        let e = w.record_batch(&b.0, &b.1, &b.2, &b.3).unwrap_err();
+        assert!(e.0.starts_with(msg), "{e} should start with {msg}");
+        // The good first event was not recorded either.
+        assert_eq!(format!("{:?}", w.stats(k, 500.0).unwrap()), before.0);
+        assert_eq!(format!("{:?}", w.stats(j, 500.0).unwrap()), before.1);
+        assert_eq!(w.watermark(), 500.0);
+    }
+    assert_eq!(w.record_batch(&[], &[], &[], &[]), Ok(0));
+
+    // A valid batch: the same answers as recording the events one by one; late ones counted.
+    let mut one = SlidingWindow::new(opts(1000.0, 10, 0.0)).unwrap();
+    let (k1, j1) = (one.key_id("k").unwrap(), one.key_id("j").unwrap());
+    one.record(k1, 2.0, 500.0, None).unwrap();
+    let ids = [k, j, k, j, k];
+    let values = [1.0, -3.5, 7.25, 0.0, 4.0];
+    let times = [600.0, 650.0, 100.0, 700.0, 700.0];
+    let patterns = [
+        -1,
+        PAST - 64 + 2,
+        5 * 64 + 2,
+        -1,
+        64 + hll::MAX_VALUE as i32,
+    ];
+    assert_eq!(w.record_batch(&ids, &values, &times, &patterns), Ok(4));
+    assert_eq!(w.late(), 1);
+    let mut accepted = 0;
+    for i in 0..ids.len() {
+        let p = patterns[i];
+        let unique = (p >= 0).then_some(((p >> 6) as usize, (p & 63) as u8));
+        let id = if ids[i] == k { k1 } else { j1 };
+        accepted += one.record(id, values[i], times[i], unique).unwrap() as usize;
+    }
+    assert_eq!(accepted, 4);
+    for (a, b) in [(k, k1), (j, j1)] {
+        assert_eq!(
+            format!("{:?}", w.stats(a, 700.0).unwrap()),
+            format!("{:?}", one.stats(b, 700.0).unwrap())
+        );
+    }
+}
