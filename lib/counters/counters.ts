@@ -8,7 +8,9 @@
  */
 const MAX_COUNT = 2 ** 53 - 1
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: a replica id may start with U+FEFF; the default decoder would drop it, and two ids
+// differing only by it would collide in the entry map.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 export interface ReplicaOptions {
   /** This replica's id (1..65535 UTF-8 bytes), e.g. `${hostname}:${pid}`. */
@@ -145,7 +147,8 @@ function checkHeader(bytes: Uint8Array, magic: string): DataView {
   const bad = (why: string) => new RangeError(`not a serialized counter: ${why}`)
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (or Buffer)')
   if (bytes.length < 8) throw bad(`truncated at byte ${bytes.length}`)
-  if (decoder.decode(bytes.subarray(0, 4)) !== magic) throw bad('bad magic')
+  // Compared byte by byte: decoding arbitrary bytes as UTF-8 throws a TypeError.
+  for (let i = 0; i < 4; i++) if (bytes[i] !== magic.charCodeAt(i)) throw bad('bad magic')
   if (bytes[4] !== 1) throw bad(`unsupported version ${bytes[4]}`)
   if (bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) throw bad('reserved bytes must be zero')
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -75,8 +75,27 @@ export function merge(a: Float64Array, b: Float64Array): void {
   a[MAX] = Math.max(a[MAX], b[MAX])
 }
 
+/*
+ * Serialized format (version 1, 80 bytes, little endian); this decoder is the only one (issue 19:
+ * one decoder per format, the fuzzed one: scripts/fuzz-ts.ts):
+ *
+ *   +-----+-----+-----+-----+---------+-------+------------+-----+-----+-----+-------+------+----+----+----+
+ *   | 'H' | 'S' | 'M' | 'O' | version | 0 0 0 | count: u64 | sum | min | max | shift | mean | M2 | M3 | M4 |
+ *   +-----+-----+-----+-----+---------+-------+------------+-----+-----+-----+-------+------+----+----+----+
+ *   bytes 0-3 magic, 4 version (1), 5-7 zero, 8-15 count (u64, at most 2^53), then eight f64;
+ *   `mean` is the mean of the shifted values.
+ *
+ * What decodes is a state `add` and `merge` can reach: an empty summary is exactly the empty state
+ * (sum and moments +0, min +Infinity, max -Infinity); a non-empty one has finite min <= shift <= max
+ * (shift is the first value) and M2 not negative. sum and the moments may be ±Infinity or NaN
+ * (finite values can overflow them); NaN is written as the one canonical quiet NaN
+ * (0x7ff8000000000000) and any other NaN bit pattern is refused, so one state has one encoding.
+ */
 const MAGIC = [0x48, 0x53, 0x4d, 0x4f] // HSMO
 export const SERIALIZED_LEN = 80
+/** Largest count a summary holds (counts stay exact as doubles). */
+export const MAX_COUNT = 2 ** 53
+const CANONICAL_NAN_HI = 0x7ff80000
 
 export function serialize(s: Float64Array): Uint8Array {
   const out = new Uint8Array(SERIALIZED_LEN)
@@ -84,7 +103,11 @@ export function serialize(s: Float64Array): Uint8Array {
   out[4] = 1
   const dv = new DataView(out.buffer)
   dv.setBigUint64(8, BigInt(s[COUNT]), true)
-  for (let i = 1; i < FIELDS; i++) dv.setFloat64(16 + 8 * (i - 1), s[i], true)
+  for (let i = 1; i < FIELDS; i++) {
+    const at = 16 + 8 * (i - 1)
+    if (Number.isNaN(s[i])) dv.setUint32(at + 4, CANONICAL_NAN_HI, true)
+    else dv.setFloat64(at, s[i], true)
+  }
   return out
 }
 
@@ -96,12 +119,24 @@ export function deserialize(bytes: Uint8Array): Float64Array {
   if (bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) throw bad('reserved bytes 5-7 must be zero')
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const count = dv.getBigUint64(8, true)
-  if (count > 2n ** 53n) throw bad(`count ${count} is above 2^53`)
+  if (count > BigInt(MAX_COUNT)) throw bad(`count ${count} is above 2^53`)
   const s = new Float64Array(FIELDS)
   s[COUNT] = Number(count)
-  for (let i = 1; i < FIELDS; i++) s[i] = dv.getFloat64(16 + 8 * (i - 1), true)
-  if (s[COUNT] === 0 && (s[SUM] !== 0 || s[SHIFT] !== 0 || s[MEAN] !== 0 || s[M2] !== 0 || s[M3] !== 0 || s[M4] !== 0)) {
-    throw bad('an empty summary must have zero sum and moments')
+  for (let i = 1; i < FIELDS; i++) {
+    const at = 16 + 8 * (i - 1)
+    s[i] = dv.getFloat64(at, true)
+    if (Number.isNaN(s[i]) && !(dv.getUint32(at, true) === 0 && dv.getUint32(at + 4, true) === CANONICAL_NAN_HI)) {
+      throw bad(`field ${i} is a NaN other than the canonical one`)
+    }
+  }
+  if (s[COUNT] === 0) {
+    const empty = newState()
+    if (!empty.every((v, i) => Object.is(v, s[i]))) throw bad('an empty summary must have sum and moments 0, min +Infinity and max -Infinity')
+  } else {
+    if (!(Number.isFinite(s[MIN]) && Number.isFinite(s[MAX]) && Number.isFinite(s[SHIFT]) && s[MIN] <= s[SHIFT] && s[SHIFT] <= s[MAX])) {
+      throw bad(`min ${s[MIN]}, first value ${s[SHIFT]} and max ${s[MAX]} must be finite and ordered`)
+    }
+    if (s[M2] < 0) throw bad(`M2 ${s[M2]} is negative`)
   }
   return s
 }

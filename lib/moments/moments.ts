@@ -13,6 +13,7 @@ import { numberArg, typeName } from '../backend/check'
 import { toFloat64Array, type Numbers } from '../kernels/kernels'
 
 export const MOMENTS_NATIVE_BATCH = 64
+const COUNT_FULL = 'a Moments holds at most 2^53 values (counts stay exact)'
 
 export class Moments {
   private state: Float64Array
@@ -25,6 +26,7 @@ export class Moments {
   add(x: number): this {
     if (typeof x !== 'number') throw new TypeError(`x must be a number, got ${typeName(x)}`)
     if (x - x !== 0) throw new RangeError(`x must be finite, got ${x}`)
+    if (this.state[js.COUNT] >= js.MAX_COUNT) throw new RangeError(COUNT_FULL)
     js.add(this.state, x)
     return this
   }
@@ -32,6 +34,7 @@ export class Moments {
   /** Adds every value of a Float64Array or number[]; all finite (checked first: on error nothing is added). */
   addMany(xs: Numbers): this {
     const a = toFloat64Array(xs, 'xs')
+    if (a.length > js.MAX_COUNT - this.state[js.COUNT]) throw new RangeError(COUNT_FULL)
     // The native call checks the values itself (one pass in Rust).
     if (!(native && a.length >= MOMENTS_NATIVE_BATCH)) {
       for (let i = 0; i < a.length; i++) if (a[i] - a[i] !== 0) throw new RangeError(`xs[${i}] must be finite, got ${a[i]}`)
@@ -44,6 +47,8 @@ export class Moments {
   /** Folds another summary into this one (commutative up to rounding, associative up to rounding). */
   merge(other: Moments): this {
     if (!(other instanceof Moments)) throw new TypeError('other must be a Moments')
+    // Past 2^53 a count is no longer exact, and the bytes would not deserialize.
+    if (other.state[js.COUNT] > js.MAX_COUNT - this.state[js.COUNT]) throw new RangeError(COUNT_FULL)
     if (native) rangeErrors(() => native!.momentsMerge(this.state, other.state))
     else js.merge(this.state, other.state)
     return this
@@ -100,12 +105,15 @@ export class Moments {
     return (n * this.state[js.M4]) / (m2 * m2) - 3
   }
 
-  /** Versioned binary form (80 bytes, magic HSMO; see crates/hotstats-core/src/moments.rs). */
+  /** Versioned binary form (80 bytes, magic HSMO; the format is described in lib/moments/js.ts). */
   serialize(): Uint8Array {
-    return native ? new Uint8Array(rangeErrors(() => native!.momentsSerialize(this.state))) : js.serialize(this.state)
+    return js.serialize(this.state)
   }
 
-  /** From `serialize()` bytes; bad bytes are a RangeError. */
+  /**
+   * From `serialize()` bytes; bad bytes, or a state no sequence of adds and merges reaches (see
+   * lib/moments/js.ts), are a RangeError. The one decoder on every backend (the state is JS's).
+   */
   static deserialize(bytes: Uint8Array): Moments {
     if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array (or Buffer)')
     const m = new Moments()
