@@ -3,7 +3,8 @@
 // itself on every format (the CI run feeds it 500k inputs per format and backend).
 import test from 'ava'
 
-import { QuantileSketch } from '../index'
+import { GCounter, Moments, PNCounter, QuantileSketch } from '../index'
+import { createFuzzer, FORMATS, loadLib, type Failure } from './helpers/decoder-fuzz'
 
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex')
 
@@ -51,4 +52,65 @@ test('QuantileSketch: an empty sketch has one encoding (a sum, bins or a store o
   const offset = empty.slice()
   dv(offset).setInt32(64, 7, true)
   t.throws(() => QuantileSketch.deserialize(offset), { instanceOf: RangeError, message: /offset 0/ })
+})
+
+const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
+
+test('GCounter/PNCounter: a magic that is not UTF-8 is a RangeError (it was a TypeError from TextDecoder)', (t) => {
+  for (const h of ['ffffff00ffffef7f7f000000', 'a42928a7000000000000000000000000']) {
+    t.throws(() => GCounter.deserialize(unhex(h)), { instanceOf: RangeError, message: /bad magic/ })
+    t.throws(() => PNCounter.deserialize(unhex(h)), { instanceOf: RangeError, message: /bad magic/ })
+  }
+})
+
+test('GCounter: replica ids that differ only by a leading U+FEFF stay two entries through the bytes', (t) => {
+  const g = new GCounter({ replica: '\uFEFFa', incarnation: 1 }).inc(1).merge(new GCounter({ replica: 'a', incarnation: 1 }).inc(2))
+  t.is(g.value(), 3)
+  const bytes = g.serialize()
+  const back = GCounter.deserialize(bytes) // before: the decoder dropped the BOM and one entry overwrote the other
+  t.is(back.value(), 3)
+  t.is(hex(back.serialize()), hex(bytes))
+})
+
+test('Moments: the decoder refuses states no adds reach (an empty summary with a min, min above max)', (t) => {
+  const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength)
+  const empty = new Moments().serialize()
+  const withMin = empty.slice()
+  dv(withMin).setFloat64(24, -5, true)
+  // Before: accepted, and the next add(1) reported min -5.
+  t.throws(() => Moments.deserialize(withMin), { instanceOf: RangeError, message: /empty summary/ })
+  const some = new Moments().addMany([1, 2, 3]).serialize()
+  const swapped = some.slice()
+  dv(swapped).setFloat64(24, 3, true)
+  dv(swapped).setFloat64(32, 1, true)
+  t.throws(() => Moments.deserialize(swapped), { instanceOf: RangeError, message: /ordered/ })
+  const negM2 = some.slice()
+  dv(negM2).setFloat64(56, -1, true)
+  t.throws(() => Moments.deserialize(negM2), { instanceOf: RangeError, message: /M2/ })
+})
+
+test('Moments: overflowed moments round-trip (NaN as one encoding); a merge past 2^53 values is refused, nothing changed', (t) => {
+  const m = new Moments().addMany([1e200, -1e200, 3])
+  t.true(Number.isNaN(m.kurtosis()) || !Number.isFinite(m.kurtosis()))
+  const bytes = m.serialize()
+  t.is(hex(Moments.deserialize(bytes).serialize()), hex(bytes))
+  const full = new Moments().add(1).serialize()
+  new DataView(full.buffer).setBigUint64(8, 2n ** 53n, true)
+  const big = Moments.deserialize(full)
+  const before = hex(big.serialize())
+  // Before: merged to 2^53 + 1, which serialized but did not deserialize.
+  t.throws(() => big.merge(new Moments().add(2)), { instanceOf: RangeError, message: /2\^53/ })
+  t.throws(() => big.add(2), { instanceOf: RangeError, message: /2\^53/ })
+  t.is(hex(big.serialize()), before)
+})
+
+test('decoder fuzzer, short run: every format, every input decodes to a valid object or is a RangeError', (t) => {
+  const fuzzer = createFuzzer(loadLib('src'))
+  const failures: Failure[] = []
+  for (const format of FORMATS) {
+    const r = fuzzer.fuzzFormat(format, 19, format === 'hll' ? 600 : 3000, failures)
+    t.log(`${format}: ${r.inputs} inputs, ${r.decoded} decoded, ${r.refused} refused (${r.ms.toFixed(0)} ms)`)
+    t.true(r.decoded > 0 && r.refused > 0, `${format}: both outcomes reached`)
+  }
+  t.deepEqual(failures, [])
 })
