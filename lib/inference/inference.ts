@@ -13,15 +13,43 @@ import { native, rangeErrors } from '../backend/backend'
 import * as js from './js'
 import { toFloat64Array, type Numbers } from '../kernels/kernels'
 
-export type Alternative = js.Alternative
-export type TTestResult = js.TTestResult
-export type SampleSummary = js.SampleSummary
-export type StatisticResult = js.StatisticResult
-export type ChiSquareResult = js.ChiSquareResult
-export type BetaBinomialResult = js.BetaBinomialResult
-export type DistributionFit = js.Fit
-export type DistributionCandidate = js.Candidate
-export type MannWhitneyMethod = js.MannWhitneyMethod
+export type Alternative = 'two-sided' | 'less' | 'greater'
+export interface TTestResult {
+  statistic: number
+  df: number
+  pValue: number
+}
+/** A sample's count, mean and sample variance (ddof 1). */
+export interface SampleSummary {
+  count: number
+  mean: number
+  variance: number
+}
+export interface StatisticResult {
+  statistic: number
+  pValue: number
+}
+export interface ChiSquareResult {
+  statistic: number
+  df: number
+  pValue: number
+  expected: number[][]
+}
+export interface BetaBinomialResult {
+  probBBeatsA: number
+  credibleIntervalA95: [number, number]
+  credibleIntervalB95: [number, number]
+  expectedLossA: number
+  expectedLossB: number
+}
+export type DistributionCandidate = 'normal' | 'lognormal' | 'exponential'
+export interface DistributionFit {
+  name: DistributionCandidate
+  params: Record<string, number>
+  logLikelihood: number
+  aic: number
+}
+export type MannWhitneyMethod = 'auto' | 'exact' | 'asymptotic'
 
 export interface AlternativeOptions {
   /** 'two-sided' (default), 'less' (the first sample is below the second) or 'greater'. */

@@ -6,8 +6,17 @@
  * say why each step is done as it is; errors throw RangeError with the same messages.
  */
 import { sum } from '../kernels/js'
-
-export type Alternative = 'two-sided' | 'less' | 'greater'
+import type {
+  Alternative,
+  BetaBinomialResult,
+  ChiSquareResult,
+  DistributionCandidate as Candidate,
+  DistributionFit as Fit,
+  MannWhitneyMethod,
+  SampleSummary,
+  StatisticResult,
+  TTestResult,
+} from './inference'
 
 // ---- special functions ---------------------------------------------------------------------
 const HALF_LN_2PI = 0.9189385332046728
@@ -200,17 +209,6 @@ function meanVariance(xs: Float64Array): [number, number] {
 }
 
 // ---- t-tests -------------------------------------------------------------------------------
-export interface TTestResult {
-  statistic: number
-  df: number
-  pValue: number
-}
-export interface SampleSummary {
-  count: number
-  mean: number
-  variance: number
-}
-
 function summaryOf(name: string, xs: Float64Array): SampleSummary {
   checkSample(name, xs, 2)
   const [mean, variance] = meanVariance(xs)
@@ -259,12 +257,6 @@ export function oneSample(a: Float64Array, mu: number, alt: Alternative): TTestR
 }
 
 // ---- Mann-Whitney U ------------------------------------------------------------------------
-export type MannWhitneyMethod = 'auto' | 'exact' | 'asymptotic'
-export interface StatisticResult {
-  statistic: number
-  pValue: number
-}
-
 function rankSum(a: Float64Array, b: Float64Array): [number, number] {
   const all: [number, boolean][] = []
   for (const v of a) all.push([v, true])
@@ -342,13 +334,6 @@ export function mannWhitneyU(a: Float64Array, b: Float64Array, alt: Alternative,
 }
 
 // ---- counts --------------------------------------------------------------------------------
-export interface ChiSquareResult {
-  statistic: number
-  df: number
-  pValue: number
-  expected: number[][]
-}
-
 function checkCount(name: string, v: number): void {
   if (!(v >= 0 && Number.isFinite(v))) throw new RangeError(`${name} must be a finite count >= 0, got ${v}`)
 }
@@ -403,14 +388,6 @@ export function twoProportionZTest(sa: number, na: number, sb: number, nb: numbe
 }
 
 // ---- beta-binomial A/B ---------------------------------------------------------------------
-export interface BetaBinomialResult {
-  probBBeatsA: number
-  credibleIntervalA95: [number, number]
-  credibleIntervalB95: [number, number]
-  expectedLossA: number
-  expectedLossB: number
-}
-
 function tanhSinh(f: (x: number, y: number) => number, lo: number, hi: number): number {
   if (!(hi > lo)) return 0
   const half = 0.5 * (hi - lo)
@@ -602,14 +579,6 @@ export function shapiroWilk(x: Float64Array): StatisticResult {
 }
 
 // ---- maximum-likelihood fits ---------------------------------------------------------------
-export type Candidate = 'normal' | 'lognormal' | 'exponential'
-export interface Fit {
-  name: Candidate
-  params: Record<string, number>
-  logLikelihood: number
-  aic: number
-}
-
 export function fitDistribution(x: Float64Array, candidates: readonly Candidate[]): Fit[] {
   checkSample('x', x, 2)
   const n = x.length

@@ -11,6 +11,7 @@
  * Functions take [from, to) ranges so the async fallback can work in chunks; `from` must be
  * a multiple of 16 (relative to the view's start) for the lane mapping to hold.
  */
+import type { Summary } from './kernels'
 
 export const LANES = 16
 
@@ -303,16 +304,6 @@ export function variance(x: Float64Array, ddof: number, mean = x.length === 0 ? 
   }
   accumulateDeviations(x, 0, n, mean, DEV, SQ)
   return finishVariance(n, ddof, DEV, SQ)
-}
-
-export interface Summary {
-  count: number
-  sum: number
-  mean: number
-  min: number
-  max: number
-  variance: number
-  stddev: number
 }
 
 export function summarize(x: Float64Array, ddof: number): Summary {

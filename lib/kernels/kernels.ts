@@ -8,7 +8,16 @@ import { chosen, native, type BackendInfo, type BackendName } from '../backend/b
 import * as js from './js'
 import type { Native } from '../backend/native'
 
-export type Summary = js.Summary
+/** What `summarize` and `summarizeAsync` answer. */
+export interface Summary {
+  count: number
+  sum: number
+  mean: number
+  min: number
+  max: number
+  variance: number
+  stddev: number
+}
 export type Numbers = Float64Array | readonly number[]
 
 export interface VarianceOptions {

@@ -5,29 +5,9 @@
  */
 import { minMax, sum } from '../kernels/js'
 import { JsQuantileSketch, SUM_RUN } from '../quantile/js'
+import type { MetricFamilyDef } from './store'
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram' | 'summary'
-
-/** A family's definition (the Rust FamilyDef; field names as the native binding has them). */
-export interface MetricFamilyDef {
-  key: string
-  kind: string
-  help: string
-  labelNames: string[]
-  buckets: number[]
-  percentiles: number[]
-  maxAgeMs: number
-  ageBuckets: number
-  relativeAccuracy: number
-  maxSeries: number
-  aggregator: string
-  /** Summary: drop a series once its window is empty (prom-client's pruneAgedBuckets). */
-  pruneAgedBuckets: boolean
-  /** Summary: an empty window's quantiles are NaN instead of 0. */
-  emptyQuantileNan: boolean
-  /** Histogram: also keep an all-time sketch per series (native-histogram export). */
-  nativeHistogram: boolean
-}
 
 export const OVERFLOW_LABEL_VALUE = '__overflow__'
 const WINDOW_MAX_BINS = 2048

@@ -13,10 +13,29 @@
 import { BroadcastChannel, threadId } from 'node:worker_threads'
 
 import { native } from '../backend/backend'
-import { JsMetricsStore, type MetricFamilyDef } from './js'
+import { JsMetricsStore } from './js'
 import { loopTurn } from './turn'
 
-export type { MetricFamilyDef } from './js'
+/** A family's definition (the Rust FamilyDef; field names as the native binding has them). */
+export interface MetricFamilyDef {
+  key: string
+  kind: string
+  help: string
+  labelNames: string[]
+  buckets: number[]
+  percentiles: number[]
+  maxAgeMs: number
+  ageBuckets: number
+  relativeAccuracy: number
+  maxSeries: number
+  aggregator: string
+  /** Summary: drop a series once its window is empty (prom-client's pruneAgedBuckets). */
+  pruneAgedBuckets: boolean
+  /** Summary: an empty window's quantiles are NaN instead of 0. */
+  emptyQuantileNan: boolean
+  /** Histogram: also keep an all-time sketch per series (native-histogram export). */
+  nativeHistogram: boolean
+}
 
 export interface MetricsStore {
   define(def: MetricFamilyDef): number

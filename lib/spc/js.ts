@@ -5,6 +5,7 @@
  * violations. The Rust modules explain the methods; this file follows them step by step.
  */
 import { lnGamma, normalSf } from '../inference/js'
+import type { CusumChart as PublicCusumChart, RuleSet } from './spc'
 
 export const MIN_SUBGROUP = 2
 export const MAX_SUBGROUP = 25
@@ -110,8 +111,6 @@ export function constants(n: number): Float64Array {
 }
 
 // ---- rules ----------------------------------------------------------------------------------
-
-export type RuleSet = 'limits' | 'western-electric' | 'nelson'
 
 export function ruleWindow(set: RuleSet): number {
   return set === 'nelson' ? 15 : set === 'western-electric' ? 8 : 1
@@ -375,19 +374,8 @@ export function cusumStep(state: Float64Array, x: number, target: number, kAbs: 
   state[1] = Math.max(target - kAbs - x + state[1], 0)
 }
 
-export interface CusumChart {
-  target: number
-  sigma: number
-  /** K = kσ. */
-  allowance: number
-  /** H = hσ. */
-  decisionInterval: number
-  /** C⁺_i and C⁻_i. */
-  upper: number[]
-  lower: number[]
-  /** Signal indices, each followed by its side: 1 upper, -1 lower (as the binding). */
-  signals: number[]
-}
+/** The public CusumChart as the binding returns it: signal indices, each followed by its side (1 upper, -1 lower). */
+export type CusumChart = Omit<PublicCusumChart, 'signals'> & { signals: number[] }
 
 export function cusumChart(values: Float64Array, k: number, h: number, target?: number, sigma?: number): CusumChart {
   checkCusum(k, h)

@@ -17,7 +17,7 @@ import * as js from './js'
 import { toFloat64Array, type Numbers } from '../kernels/kernels'
 
 /** Which run rules the location chart is checked with: rule numbers as in the README table. */
-export type RuleSet = js.RuleSet
+export type RuleSet = 'limits' | 'western-electric' | 'nelson'
 
 export interface ChartConstants {
   n: number
@@ -93,8 +93,18 @@ export interface CusumSignal {
   side: 'upper' | 'lower'
 }
 
-/** As the core returns it, with the signals named. */
-export type CusumChart = Omit<js.CusumChart, 'signals'> & { signals: CusumSignal[] }
+export interface CusumChart {
+  target: number
+  sigma: number
+  /** K = kσ. */
+  allowance: number
+  /** H = hσ. */
+  decisionInterval: number
+  /** C⁺_i and C⁻_i. */
+  upper: number[]
+  lower: number[]
+  signals: CusumSignal[]
+}
 
 export interface RuleOptions {
   /** 'western-electric' (default), 'nelson', or 'limits' (rule 1 only). */
