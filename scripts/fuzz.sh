@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target (one per binary format) for FUZZ_SECONDS each (default 60) on the
-# committed corpora in fuzz/corpus/. cargo-fuzz runs on stable here through RUSTC_BOOTSTRAP and
+# Runs every cargo-fuzz target (the Rust decoders that ship) for FUZZ_SECONDS each (default 60) on
+# the committed corpora in fuzz/corpus/, then the decoder fuzzer of what each backend ships
+# (scripts/fuzz-ts.ts) on the same corpora. cargo-fuzz runs on stable here through RUSTC_BOOTSTRAP and
 # without a sanitizer (-s none): every decoder is safe Rust, and the targets assert round trips.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
@@ -20,4 +21,16 @@ for t in hll_redis moments counters quantile; do
   grep -E "^Done" "$log" || tail -5 "$log"
   rm -rf "$work" "$log"
 done
-echo "fuzzing: 4 targets passed"
+echo "cargo-fuzz: 4 targets passed"
+
+# The decoders users' bytes reach on each backend (issue 19): the JS decoders (HyperLogLog,
+# Moments, GCounter/PNCounter, and QuantileSketch on the JS backend) and the native QuantileSketch
+# decoder, through the public API of dist/, FUZZ_TS_INPUTS inputs per format per backend
+# (default 500000: 10^6 per format per run). About 5 minutes per backend on the 2-core machine.
+cd ..
+npm run --silent build:ts
+for backend in native js; do
+  echo "== fuzz the decoders that ship, HOTSTATS_BACKEND=$backend"
+  HOTSTATS_BACKEND="$backend" node --import tsx scripts/fuzz-ts.ts
+done
+echo "fuzzing passed"

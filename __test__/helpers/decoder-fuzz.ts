@@ -322,6 +322,7 @@ export function createFuzzer(lib: Lib) {
   const REF_PN = new PNCounter({ replica: 'ref', incarnation: 1 }).inc(3).dec(1).serialize()
   const REF_QS = new QuantileSketch({ maxBins: 64 }).addMany([1, 2, 3, -4, 0, 1e9]).serialize()
 
+  let hllDecoded = 0
   function checkHll(bytes: Uint8Array): boolean {
     let h!: HyperLogLog
     if (refuses(() => (h = HyperLogLog.fromRedis(bytes)))) return false
@@ -329,7 +330,9 @@ export function createFuzzer(lib: Lib) {
     for (let i = 0; i < REGISTERS; i++) if (regs[i] > MAX_REGISTER) check(false, `register ${i} is ${regs[i]}`)
     const c = h.count()
     check(Number.isSafeInteger(c) && c >= 0, `count ${c}`)
-    check(c === hllJs.estimate(regs), 'count differs from the JS estimator')
+    if (native !== null) check(c === hllJs.estimate(regs), 'the native count differs from the JS estimator')
+    // The round trip and the merge cost ~5 passes over 16384 registers: every 4th decoded input.
+    if (++hllDecoded % 4 !== 0) return true
     const again = HyperLogLog.fromRedis(h.toRedis())
     check(same(again.registersCopy(), regs), 'toRedis() does not decode to the same registers')
     const into = HyperLogLog.fromRegisters(REF_HLL.registersCopy())

@@ -243,14 +243,24 @@ export function fromRedis(bytes: Uint8Array): Uint8Array {
   const regs = new Uint8Array(REGISTERS)
   if (bytes[4] === 0) {
     if (bytes.length !== DENSE_SIZE) throw bad(`dense HLL must be ${DENSE_SIZE} bytes, got ${bytes.length}`)
-    for (let i = 0; i < REGISTERS; i++) {
-      const byte = HEADER + ((i * 6) >> 3)
-      const fb = (i * 6) & 7
-      const b1 = byte + 1 < bytes.length ? bytes[byte + 1] : 0
-      const v = ((bytes[byte] >> fb) | (b1 << (8 - fb))) & 63
-      // 6 bits hold up to 63; only 0..51 can come from a hash (as redis.rs refuses them).
-      if (v > MAX_VALUE) throw bad(`dense register ${i} is ${v}, above the largest possible value ${MAX_VALUE}`)
-      regs[i] = v
+    // Four 6-bit registers per 3 bytes, least significant bits first.
+    for (let i = 0, p = HEADER; i < REGISTERS; i += 4, p += 3) {
+      const b0 = bytes[p]
+      const b1 = bytes[p + 1]
+      const b2 = bytes[p + 2]
+      const r0 = b0 & 63
+      const r1 = ((b0 >> 6) | (b1 << 2)) & 63
+      const r2 = ((b1 >> 4) | (b2 << 4)) & 63
+      const r3 = b2 >> 2
+      regs[i] = r0
+      regs[i + 1] = r1
+      regs[i + 2] = r2
+      regs[i + 3] = r3
+      // 6 bits hold up to 63; only 0..51 can come from a hash.
+      if (r0 > MAX_VALUE || r1 > MAX_VALUE || r2 > MAX_VALUE || r3 > MAX_VALUE) {
+        const k = [r0, r1, r2, r3].findIndex((v) => v > MAX_VALUE)
+        throw bad(`dense register ${i + k} is ${regs[i + k]}, above the largest possible value ${MAX_VALUE}`)
+      }
     }
     return regs
   }
