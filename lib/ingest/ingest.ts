@@ -14,9 +14,8 @@ import { native, rangeErrors } from '../backend/backend'
 import * as hll from '../hll/js'
 import { JsIngestCore } from './js'
 import { numberArg, numberOption, typeName } from '../backend/check'
-import { checkOptions, checkQuantiles } from '../window/js'
+import { checkOptions, checkQuantiles, type WindowStats } from '../window/window'
 import { createPool, type FullPolicy, readLayout, RingWriter } from './ring'
-import type { WindowStats } from '../window/window'
 
 export type { FullPolicy } from './ring'
 

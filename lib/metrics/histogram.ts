@@ -2,7 +2,7 @@
  * Histogram: counts of observations per bucket, their sum and count (prom-client's API).
  * Observed values are staged per thread (see observed.ts); the store finds each one's bucket.
  */
-import { relativeAccuracyOk } from '../quantile/js'
+import { relativeAccuracyOk } from '../quantile/quantile'
 import type { LabelValues, MetricConfiguration, MetricValue } from './metric'
 import { ObservedMetric, ObserverChild } from './observed'
 

@@ -6,7 +6,7 @@
  *
  * Observed values are staged per thread (see observed.ts).
  */
-import { relativeAccuracyOk } from '../quantile/js'
+import { relativeAccuracyOk } from '../quantile/quantile'
 import type { MetricConfiguration, MetricValue } from './metric'
 import { ObservedMetric, ObserverChild } from './observed'
 

@@ -24,11 +24,6 @@ const MIN_POSITIVE = 2.2250738585072014e-308
  */
 export const MIN_RELATIVE_ACCURACY = 1e-6
 
-/** Whether `a` is an accepted relative accuracy: a number in [1e-6, 1). */
-export function relativeAccuracyOk(a: unknown): a is number {
-  return typeof a === 'number' && a >= MIN_RELATIVE_ACCURACY && a < 1
-}
-
 const dv = new DataView(new ArrayBuffer(8))
 
 /** ln(1 + y) as 2 atanh(y / (2 + y)), as mapping::ln_1p. */
@@ -317,7 +312,7 @@ export class JsQuantileSketch {
     const alpha = d.getFloat64(8, true)
     const maxBins = d.getUint32(16, true)
     if (d.getUint32(20, true) !== 0) throw bad('reserved bytes must be zero')
-    if (!relativeAccuracyOk(alpha)) throw bad(`relativeAccuracy must be in [1e-6, 1), got ${alpha}`)
+    if (!(alpha >= MIN_RELATIVE_ACCURACY && alpha < 1)) throw bad(`relativeAccuracy must be in [1e-6, 1), got ${alpha}`)
     if (!(maxBins >= 1 && maxBins <= 2 ** 24)) throw bad(`maxBins must be an integer in [1, 2^24], got ${maxBins}`)
     const sk = new JsQuantileSketch(alpha, maxBins)
     at = 24

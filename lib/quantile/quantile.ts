@@ -11,7 +11,7 @@
  */
 import { numberArg, numberOption } from '../backend/check'
 import { native, rangeErrors } from '../backend/backend'
-import { JsQuantileSketch, relativeAccuracyOk, SUM_RUN } from './js'
+import { JsQuantileSketch, MIN_RELATIVE_ACCURACY, SUM_RUN } from './js'
 import { toFloat64Array, type Numbers } from '../kernels/kernels'
 import type { NativeQuantileSketch } from '../../native'
 import { nativeHistogramToSketchBytes, NATIVE_HISTOGRAM_DEFAULT_SCHEMA, sketchToNativeHistogram, type NativeHistogram } from '../metrics/native-histogram'
@@ -21,6 +21,11 @@ export interface QuantileSketchOptions {
   relativeAccuracy?: number
   /** Buckets per sign, 1..2^24. Default 2048. */
   maxBins?: number
+}
+
+/** Whether `a` is an accepted relative accuracy: a number in [1e-6, 1) (see MIN_RELATIVE_ACCURACY). */
+export function relativeAccuracyOk(a: unknown): a is number {
+  return typeof a === 'number' && a >= MIN_RELATIVE_ACCURACY && a < 1
 }
 
 /** Values staged in JS before one native call (one Node-API call per batch, not per value). */

@@ -8,7 +8,7 @@
  */
 import * as hll from '../hll/js'
 import * as kernels from '../kernels/js'
-import { JsQuantileSketch, relativeAccuracyOk, SUM_RUN } from '../quantile/js'
+import { JsQuantileSketch, SUM_RUN } from '../quantile/js'
 
 const MAX_BINS = 2048
 export const MAX_BUCKETS = 3600
@@ -64,22 +64,6 @@ export function patternOk(p: number): boolean {
   return p === -1 || (Number.isInteger(p) && p >= 0 && p >>> 6 < hll.REGISTERS && (p & 63) >= 1 && (p & 63) <= hll.MAX_VALUE)
 }
 
-export function checkOptions(windowMs: number, buckets: number, relativeAccuracy: number, lateness: number): void {
-  if (!(windowMs > 0 && Number.isFinite(windowMs))) throw new RangeError(`windowMs must be a finite number > 0, got ${windowMs}`)
-  if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) throw new RangeError(`buckets must be an integer from 1 to ${MAX_BUCKETS}, got ${buckets}`)
-  if (!relativeAccuracyOk(relativeAccuracy)) throw new RangeError(`relativeAccuracy must be in [1e-6, 1), got ${relativeAccuracy}`)
-  if (!(lateness >= 0)) throw new RangeError(`allowedLatenessMs must be >= 0, got ${lateness}`)
-}
-
-/** Quantile levels for a read: an array of numbers in [0, 1] (TypeError/RangeError otherwise). */
-export function checkQuantiles(qs: unknown): asserts qs is readonly number[] {
-  if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers in [0, 1]')
-  for (const q of qs) {
-    if (typeof q !== 'number') throw new TypeError(`quantiles must be numbers in [0, 1], got ${q === null ? 'null' : typeof q}`)
-    if (!(q >= 0 && q <= 1)) throw new RangeError(`quantiles must be in [0, 1], got ${q}`)
-  }
-}
-
 export class JsSlidingWindow {
   private readonly width: number
   /** Per key id: its buckets (made when first written), or null before any write. */
@@ -99,7 +83,7 @@ export class JsSlidingWindow {
     readonly relativeAccuracy: number,
     readonly lateness: number,
   ) {
-    checkOptions(windowMs, buckets, relativeAccuracy, lateness)
+    // The options were checked by the facade (checkOptions in lib/window/window.ts).
     this.width = windowMs / buckets
   }
 

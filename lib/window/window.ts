@@ -20,7 +20,8 @@ import { native, rangeErrors } from '../backend/backend'
 import { numberArg, numberOption, typeName } from '../backend/check'
 import { HyperLogLog } from '../hll/hyperloglog'
 import * as hll from '../hll/js'
-import { checkOptions, checkQuantiles, JsSlidingWindow, MAX_KEYS } from './js'
+import { relativeAccuracyOk } from '../quantile/quantile'
+import { JsSlidingWindow, MAX_BUCKETS, MAX_KEYS } from './js'
 
 /** Events staged before one native call. */
 export const WINDOW_STAGE = 1024
@@ -47,6 +48,23 @@ export interface SlidingWindowOptions {
 
 /** The default `maxKeys` (as UniqueCounter's maxKeys and the metrics' maxSeries). */
 export const WINDOW_DEFAULT_MAX_KEYS = 10_000
+
+/** The window options SlidingWindow and Ingestor share (RangeError naming the option otherwise). */
+export function checkOptions(windowMs: number, buckets: number, relativeAccuracy: number, lateness: number): void {
+  if (!(windowMs > 0 && Number.isFinite(windowMs))) throw new RangeError(`windowMs must be a finite number > 0, got ${windowMs}`)
+  if (!Number.isInteger(buckets) || buckets < 1 || buckets > MAX_BUCKETS) throw new RangeError(`buckets must be an integer from 1 to ${MAX_BUCKETS}, got ${buckets}`)
+  if (!relativeAccuracyOk(relativeAccuracy)) throw new RangeError(`relativeAccuracy must be in [1e-6, 1), got ${relativeAccuracy}`)
+  if (!(lateness >= 0)) throw new RangeError(`allowedLatenessMs must be >= 0, got ${lateness}`)
+}
+
+/** Quantile levels for a read: an array of numbers in [0, 1] (TypeError/RangeError otherwise). */
+export function checkQuantiles(qs: unknown): asserts qs is readonly number[] {
+  if (!Array.isArray(qs)) throw new TypeError('qs must be an array of numbers in [0, 1]')
+  for (const q of qs) {
+    if (typeof q !== 'number') throw new TypeError(`quantiles must be numbers in [0, 1], got ${q === null ? 'null' : typeof q}`)
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`quantiles must be in [0, 1], got ${q}`)
+  }
+}
 
 export interface WindowStats {
   count: number
