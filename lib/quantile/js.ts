@@ -251,7 +251,8 @@ export class JsQuantileSketch {
     if (0 <= v) below += this.zeroCount
     const p = this.positive
     for (let k = 0; k < p.counts.length; k++) if (this.mapping.value(p.offset + k) <= v) below += p.counts[k]
-    return below / this.count
+    // At most 1, as the Rust rank: count and the bins sum the same weights in different orders.
+    return Math.min(1, below / this.count)
   }
 
   /** Folds `o` in (same accuracy: checked by the caller); a count overflow is a RangeError, nothing changed. */

@@ -170,7 +170,7 @@ export class QuantileSketch {
     return rangeErrors(() => qs.map((q) => b.quantile(q)))
   }
 
-  /** Estimated fraction of the recorded values that are <= v; NaN when empty. */
+  /** Estimated fraction of the recorded values that are <= v, in [0, 1]; NaN when empty. */
   rank(v: number): number {
     if (Number.isNaN(numberArg(v, 'v'))) throw new RangeError('v must be a number, got NaN')
     const b = this.readable()
