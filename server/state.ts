@@ -21,7 +21,7 @@ import { join } from 'node:path'
 import { HyperLogLog, QuantileSketch } from '../index'
 import { SmallSketch } from './small-sketch'
 import { STATSD_TYPES, type StatsdType } from './events'
-import type { Series, Store } from './store'
+import { KIND_OF, parseKey, type Series, type Store } from './store'
 
 export const STATE_FILE = 'state.hsv'
 const MAGIC = 'HSSV'
@@ -59,25 +59,65 @@ export function seriesState(store: Store, s: Series): SeriesState {
   return st
 }
 
-/** Loads one series' state into the store (creating it); false when a limit or the mapping refuses it. Throws on bad bytes. */
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x)
+
+/** An optional number field: absent (undefined, or null as JSON writes NaN) or finite. */
+function optionalNumber(st: SeriesState, field: 'sum' | 'comp' | 'value'): number | undefined {
+  const v = st[field]
+  if (v === undefined || v === null) return undefined
+  if (!finite(v)) throw new RangeError(`${field} must be a finite number, got ${JSON.stringify(v)}`)
+  return v
+}
+
+function base64Field(st: SeriesState, field: 'sketch' | 'hll'): Uint8Array {
+  const v = st[field]
+  if (typeof v !== 'string') throw new RangeError(`${field} must be a base64 string, got ${typeof v}`)
+  return unb64(v)
+}
+
+/**
+ * Loads one series' state into the store (creating it); false when a limit or the mapping refuses
+ * it. The state comes from a file or from Redis, so every field is checked (and the sketch or
+ * HyperLogLog decoded) before the series is created: a RangeError leaves the store unchanged, and
+ * what loads renders as valid exposition text (a gauge value is a number, never text).
+ */
 export function restoreSeries(store: Store, st: SeriesState, now: number): boolean {
+  if (!(Number.isSafeInteger(st.count) && st.count >= 0)) throw new RangeError(`count must be a whole number >= 0, got ${JSON.stringify(st.count)}`)
+  if (!finite(st.lastSeen)) throw new RangeError(`lastSeen must be a finite number, got ${JSON.stringify(st.lastSeen)}`)
+  // As the ingest parsers refuse them ('bad_tag'): an empty name or tag name has no exposition.
+  const { name, tags } = parseKey(st.key)
+  if (name === '' || tags.some(([k]) => k === '')) throw new RangeError(`key ${JSON.stringify(st.key)} has an empty name or tag name`)
+  const kind = KIND_OF[st.type]
+  let apply: (s: Series) => void
+  if (kind === 'counter') {
+    const sum = optionalNumber(st, 'sum') ?? 0
+    const comp = optionalNumber(st, 'comp') ?? 0
+    apply = (s) => {
+      s.sum = sum
+      s.comp = comp
+    }
+  } else if (kind === 'gauge') {
+    const value = optionalNumber(st, 'value') ?? NaN
+    apply = (s) => (s.value = value)
+  } else if (kind === 'dist') {
+    const sk = QuantileSketch.deserialize(base64Field(st, 'sketch'))
+    const w = st.welford
+    if (w !== undefined && !(Array.isArray(w) && w.length === 3 && w.every(finite) && Number.isSafeInteger(w[0]) && w[0] >= 0 && w[2] >= 0)) {
+      throw new RangeError('welford must be [count, mean, M2]: a whole count >= 0, finite mean, finite M2 >= 0')
+    }
+    apply = (s) => {
+      s.dist = SmallSketch.from(sk, sk.relativeAccuracy)
+      if (w !== undefined) [s.wn, s.wmean, s.wm2] = w
+    }
+  } else {
+    const hll = HyperLogLog.fromRedis(base64Field(st, 'hll'))
+    apply = (s) => store.sets.mergeHyperLogLog({ s: String(s.id) }, hll)
+  }
   const s = store.create(st.key, st.type, now)
   if (s === null) return false
   s.count = st.count
   s.lastSeen = Math.min(now, st.lastSeen)
-  if (s.kind === 'counter') {
-    s.sum = Number(st.sum ?? 0)
-    s.comp = Number(st.comp ?? 0)
-  } else if (s.kind === 'gauge') s.value = st.value ?? NaN
-  else if (s.kind === 'dist') {
-    const sk = QuantileSketch.deserialize(unb64(st.sketch ?? ''))
-    s.dist = SmallSketch.from(sk, sk.relativeAccuracy)
-    const w = st.welford
-    if (w !== undefined) {
-      if (!Array.isArray(w) || w.length !== 3 || !w.every((x) => typeof x === 'number' && Number.isFinite(x)) || w[0] < 0) throw new RangeError('welford must be [count, mean, M2]')
-      ;[s.wn, s.wmean, s.wm2] = w
-    }
-  } else store.sets.mergeHyperLogLog({ s: String(s.id) }, HyperLogLog.fromRedis(unb64(st.hll ?? '')))
+  apply(s)
   return true
 }
 
@@ -154,7 +194,12 @@ export function decodeState(path: string, bytes: Buffer): SeriesState[] {
 export function loadState(store: Store, dir: string): { path: string; series: number } {
   const path = join(dir, STATE_FILE)
   if (!existsSync(path)) return { path, series: 0 }
-  const states = decodeState(path, readFileSync(path))
+  return { path, series: loadStateBytes(store, path, readFileSync(path)) }
+}
+
+/** Loads a state file's bytes (named `path` in errors) into an empty store; returns how many series loaded. Any defect is a StateFileError. */
+export function loadStateBytes(store: Store, path: string, bytes: Buffer): number {
+  const states = decodeState(path, bytes)
   const now = Date.now()
   let n = 0
   for (const [i, st] of states.entries()) {
@@ -164,7 +209,7 @@ export function loadState(store: Store, dir: string): { path: string; series: nu
       throw new StateFileError(`state file ${path} is unusable: series ${i} (${st.key}): ${(e as Error).message}`)
     }
   }
-  return { path, series: n }
+  return n
 }
 
 /** Renames an unusable state file aside (`state.hsv.corrupt-<time>`) and returns the new path. */
