@@ -4,6 +4,11 @@
 import test from 'ava'
 
 import { GCounter, Moments, PNCounter, QuantileSketch } from '../index'
+import { SharedCounters } from '../server/counters'
+import { renderText } from '../server/exposition'
+import { NameMapper } from '../server/mapping'
+import { restoreSeries, type SeriesState } from '../server/state'
+import { Store } from '../server/store'
 import { createFuzzer, FORMATS, loadLib, type Failure } from './helpers/decoder-fuzz'
 
 const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex')
@@ -55,6 +60,38 @@ test('QuantileSketch: an empty sketch has one encoding (a sum, bins or a store o
 })
 
 const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
+
+test('QuantileSketch: rank is at most 1 (a fuzzed input with count 9 answered 1.0000000000000024)', (t) => {
+  const input =
+    '48535153010000007b14ae47e17a843f100000000000000000000000000022400900000084842e4100000000000008c000000000808441002e00000000000040aa02000010000000000000000000000000000000000010400000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000f03f37000000010000000000000000000040'
+  const sk = QuantileSketch.deserialize(unhex(input))
+  t.is(sk.rank(Infinity), 1)
+})
+
+const mkStore = () => new Store({ windows: [60], relativeAccuracy: 0.01, maxSeries: 100, maxSeriesPerMetric: 100, ttlMs: 0, mapper: NameMapper.default(), counters: new SharedCounters() })
+
+test('server state: a series state that would not render as exposition text is refused, the store unchanged', (t) => {
+  const now = Date.now()
+  const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+    // Before: the gauge's text went into /metrics as it was (a second, forged sample line).
+    ['gauge value as text', { key: 'g', type: 'g', count: 1, lastSeen: now, value: '1\nevil_metric 5' }, /value must be a finite number/],
+    // Before: NaN in /metrics, then 0 after the next save and load.
+    ['counter sum as text', { key: 'c', type: 'c', count: 1, lastSeen: now, sum: 'abc' }, /sum must be a finite number/],
+    ['negative count', { key: 'c', type: 'c', count: -3.5, lastSeen: now, sum: 1 }, /count must be a whole number/],
+    ['lastSeen as text', { key: 'c', type: 'c', count: 1, lastSeen: 'x', sum: 1 }, /lastSeen/],
+    // Before: a sample line `x{="v"} 1`, which no scraper parses (ingest refuses empty tag names).
+    ['empty tag name', { key: 'x|:v', type: 'c', count: 1, lastSeen: now, sum: 1 }, /empty name or tag name/],
+    ['sketch not a string', { key: 'd', type: 'ms', count: 1, lastSeen: now, sketch: 5 }, /sketch must be a base64 string/],
+  ]
+  for (const [what, st, message] of bad) {
+    const store = mkStore()
+    t.throws(() => restoreSeries(store, st as unknown as SeriesState, now), { instanceOf: RangeError, message }, what)
+    t.is(store.series.size, 0, `${what}: nothing created`)
+  }
+  const store = mkStore()
+  t.true(restoreSeries(store, { key: 'g|a:b', type: 'g', count: 2, lastSeen: now, value: 1.5 }, now))
+  t.is([...renderText(store, 'prometheus')].join('').split('\n').filter((l) => l && !l.startsWith('#')).join(), 'g{a="b"} 1.5')
+})
 
 test('GCounter/PNCounter: a magic that is not UTF-8 is a RangeError (it was a TypeError from TextDecoder)', (t) => {
   for (const h of ['ffffff00ffffef7f7f000000', 'a42928a7000000000000000000000000']) {
@@ -108,7 +145,7 @@ test('decoder fuzzer, short run: every format, every input decodes to a valid ob
   const fuzzer = createFuzzer(loadLib('src'))
   const failures: Failure[] = []
   for (const format of FORMATS) {
-    const r = fuzzer.fuzzFormat(format, 19, format === 'hll' ? 600 : 3000, failures)
+    const r = fuzzer.fuzzFormat(format, 19, format === 'hll' ? 600 : format === 'server-state' ? 300 : 3000, failures)
     t.log(`${format}: ${r.inputs} inputs, ${r.decoded} decoded, ${r.refused} refused (${r.ms.toFixed(0)} ms)`)
     t.true(r.decoded > 0 && r.refused > 0, `${format}: both outcomes reached`)
   }
