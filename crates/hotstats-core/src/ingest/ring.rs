@@ -24,8 +24,10 @@
 //! consumer reads `head` (acquire), copies the slots, then moves `tail` by compare-and-swap and
 //! uses the copy only if the swap succeeded (a drop-oldest producer may have reused them).
 //!
-//! The memory may hold anything (it is writable from JS): every read here is bounds-checked
-//! and atomic, so garbage gives wrong events (counted as invalid), never a crash.
+//! The memory may hold anything (it is writable from JS): every access here is atomic and
+//! bounds- and alignment-checked ([`Pool::at`]), and offsets read from the memory itself (the
+//! key log's fill) are checked before use, so garbage gives wrong events (counted as invalid),
+//! never a crash or an access outside the pool.
 
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
@@ -119,8 +121,8 @@ impl Layout {
     }
 }
 
-/// A view of a pool in memory the caller keeps alive (and 8-byte aligned) for as long as the
-/// view is used.
+/// A view of a pool in memory the caller keeps alive, writable and 8-byte aligned for as long
+/// as the view (or a copy of it) is used: what [`Pool::init`] and [`Pool::open`] require.
 #[derive(Clone, Copy, Debug)]
 pub struct Pool {
     base: *mut u8,
@@ -128,8 +130,16 @@ pub struct Pool {
     layout: Layout,
 }
 
-// The memory is only touched through atomics.
+// SAFETY: a Pool is a pointer to memory its constructor's caller keeps alive while any copy of
+// the view is used (the `init`/`open` contract), on whichever thread; nothing in it is tied to
+// the thread that made it.
 unsafe impl Send for Pool {}
+// SAFETY: every access to the memory, through `&Pool` from any number of threads, goes through
+// `u32_at`/`i32_at`/`u64_at`, i.e. atomics, so Rust threads never race non-atomically. The JS
+// producers (lib/ingest/ring.ts) use Atomics for the shared fields and plain typed-array stores
+// for the slots; a drop-oldest producer may store into a slot the consumer is loading, which
+// gives the consumer some bits that the protocol then discards (the tail CAS fails), as with
+// memory shared with another process.
 unsafe impl Sync for Pool {}
 
 /// One event copied out of a ring.
@@ -145,7 +155,9 @@ impl Pool {
     /// Writes an empty pool's header into `mem` (every other byte must be zero).
     ///
     /// # Safety
-    /// `mem` must point to `layout.pool_bytes()` writable bytes, 8-byte aligned, alive while used.
+    /// `mem` must point to `layout.pool_bytes()` writable bytes, 8-byte aligned, that stay
+    /// alive while the returned view or any copy of it is used, and that nothing reads or writes
+    /// other than through atomics meanwhile.
     pub unsafe fn init(mem: *mut u8, layout: Layout) -> Result<Pool, String> {
         layout.check()?;
         let pool = Pool {
@@ -176,7 +188,10 @@ impl Pool {
     /// A view of a pool written by [`init`](Self::init) or by lib/ring.ts; checks the header.
     ///
     /// # Safety
-    /// `mem` must point to `len` bytes, 8-byte aligned, alive while the view is used.
+    /// `mem` must point to `len` writable bytes that stay alive while the returned view or any
+    /// copy of it is used, and that nothing reads or writes other than through atomics (or
+    /// JS `Atomics`/typed-array accesses on a SharedArrayBuffer) meanwhile. The alignment and
+    /// the header are checked here.
     pub unsafe fn open(mem: *mut u8, len: usize) -> Result<Pool, String> {
         if (mem as usize) % 8 != 0 || len < POOL_HEADER {
             return Err("an ingest pool is 8-byte aligned and at least its header long".into());
@@ -228,22 +243,40 @@ impl Pool {
         self.len == 0
     }
 
+    /// The field of type `T` at byte `offset`: inside the pool's `len` bytes and aligned for
+    /// `T`, or a panic. Every offset the consumer computes passes (the layout was checked against
+    /// `len` by the constructor); the check makes the public accessors (`counter`, `flag` with
+    /// any field, `read_keys` with any offset) sound whatever they are given.
     fn at<T>(&self, offset: usize) -> *const T {
-        debug_assert!(offset + core::mem::size_of::<T>() <= self.len);
-        debug_assert!(offset % core::mem::align_of::<T>() == 0);
-        // In bounds by construction of every offset below.
-        unsafe { self.base.add(offset) as *const T }
+        let size = core::mem::size_of::<T>();
+        assert!(
+            offset <= self.len && size <= self.len - offset,
+            "pool offset {offset} out of bounds"
+        );
+        // SAFETY: offset + size <= len (checked just above), and the constructor's caller
+        // promised `len` bytes at `base`: the result stays inside that allocation.
+        let p = unsafe { self.base.add(offset) };
+        assert!(
+            p as usize % core::mem::align_of::<T>() == 0,
+            "pool offset {offset} misaligned"
+        );
+        p as *const T
     }
 
     fn u32_at(&self, offset: usize) -> &AtomicU32 {
+        // SAFETY: `at` checked that the 4 bytes are inside the pool and aligned; the memory is
+        // alive and writable while `self` is used (constructor contract), any bits are a valid
+        // u32, and it is only accessed atomically (see `unsafe impl Sync`).
         unsafe { &*self.at::<AtomicU32>(offset) }
     }
 
     fn i32_at(&self, offset: usize) -> &AtomicI32 {
+        // SAFETY: as in `u32_at` (4 bytes, checked by `at`; any bits are a valid i32).
         unsafe { &*self.at::<AtomicI32>(offset) }
     }
 
     fn u64_at(&self, offset: usize) -> &AtomicU64 {
+        // SAFETY: as in `u32_at` (8 bytes, in bounds and 8-aligned, checked by `at`).
         unsafe { &*self.at::<AtomicU64>(offset) }
     }
 
@@ -300,13 +333,18 @@ impl Pool {
 
     /// The key log's names from entry `from` on: at most the published `key_count`, stopping at
     /// the first entry that does not fit. Returns the names and the byte offset after them.
+    /// `offset` is one this function returned (0 at first); any other (not a multiple of 4, past
+    /// the log) reads nothing.
     pub fn read_keys(&self, r: usize, from: usize, mut offset: usize) -> (Vec<String>, usize) {
         let published = self.flag(r, KEY_COUNT).load(Ordering::Acquire).max(0) as usize;
         let log = self.ring(r) + RING_HEADER + 24 * self.layout.capacity;
         let size = self.layout.key_log_bytes;
         let mut names = Vec::new();
+        if offset % 4 != 0 {
+            return (names, offset);
+        }
         for _ in from..published {
-            if offset + 4 > size {
+            if offset > size - 4 {
                 break;
             }
             let n = self.u32_at(log + offset).load(Ordering::Relaxed) as usize;
@@ -329,11 +367,17 @@ impl Pool {
 
     /// Appends `name` to ring r's key log and publishes it (the producer's half; tests and tools).
     /// Returns its key id, or None if the log is full.
+    /// The fill (`key_log_used`) is read from the memory: if it is not a multiple of 4 inside
+    /// the log (garbage), the log counts as full.
     pub fn append_key(&self, r: usize, name: &str) -> Option<u32> {
-        let used = self.flag(r, KEY_LOG_USED).load(Ordering::Relaxed) as usize;
+        let used = self.flag(r, KEY_LOG_USED).load(Ordering::Relaxed);
+        let size = self.layout.key_log_bytes;
+        let used = usize::try_from(used)
+            .ok()
+            .filter(|&u| u % 4 == 0 && u <= size)?;
         let bytes = name.as_bytes();
-        let need = 4 + bytes.len().div_ceil(4) * 4;
-        if used + need > self.layout.key_log_bytes {
+        let need = bytes.len().div_ceil(4).checked_mul(4)?.checked_add(4)?;
+        if need > size - used {
             return None;
         }
         let log = self.ring(r) + RING_HEADER + 24 * self.layout.capacity;

@@ -45,6 +45,9 @@ impl std::ops::DerefMut for Fixture {
 
 fn fixture(l: Layout, threads: usize) -> Fixture {
     let mut mem = memory(l);
+    // SAFETY: `mem` holds pool_bytes() zeroed bytes, 8-aligned (u64 words); the fixture keeps it
+    // and drops the ingestor (joining its threads) first; it is touched only through the pool
+    // (and `garbage_in_the_memory...` writes through this same pointer, with no thread running).
     let pool = unsafe { Pool::init(mem.as_mut_ptr() as *mut u8, l) }.unwrap();
     Fixture {
         ing: Ingestor::new(pool, WINDOW, Some(threads)).unwrap(),
@@ -238,15 +241,20 @@ fn a_closed_ring_is_freed_and_its_keys_start_afresh() {
 #[test]
 fn garbage_in_the_memory_is_counted_never_a_crash() {
     let mut ing = fixture(layout(2, 64, Policy::Reject, true), 0);
+    // Written through the pointer the pool was made from: a `&mut` to the words (iter_mut)
+    // would invalidate the pool's pointer to them.
+    let (words, len) = (ing.mem.as_mut_ptr(), ing.mem.len());
     let mut x = 99u64;
     for round in 0..200 {
         // Scribble over everything after the pool header, keeping the rings claimed.
-        for w in ing.mem.iter_mut().skip(32) {
+        for i in 32..len {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             if (x >> 58) == 0 || round % 50 == 0 {
-                *w = x;
+                // SAFETY: i < len, inside the Vec (alive in the fixture until the test ends);
+                // no aggregation thread (threads = 0), so nothing else accesses the memory now.
+                unsafe { words.add(i).write(x) };
             }
         }
         for r in 0..2 {
@@ -366,4 +374,45 @@ fn close_during_pushes_loses_nothing_accepted() {
     assert_eq!(c.in_flight, 0);
     assert_eq!(c.accepted, accepted.load(Ordering::SeqCst));
     assert_eq!(ing.stats("k", now_ms()).count, c.accepted);
+}
+
+#[test]
+fn the_pool_accessors_stay_inside_the_pool_whatever_they_are_given() {
+    use super::ring::{HEAD, KEY_LOG_USED};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let l = layout(2, 16, Policy::Reject, false);
+    let f = fixture(l, 0);
+    let pool = *f.pool();
+    // A field past the pool, or misaligned for its type: a panic, never an access.
+    let past = pool.len();
+    for field in [past, past - 4, usize::MAX - 3] {
+        assert!(catch_unwind(AssertUnwindSafe(|| pool
+            .counter(1, field)
+            .load(Ordering::Relaxed)))
+        .is_err());
+    }
+    assert!(catch_unwind(AssertUnwindSafe(|| pool
+        .counter(0, HEAD + 4)
+        .load(Ordering::Relaxed)))
+    .is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| pool.flag(0, 1).load(Ordering::Relaxed))).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| pool.flag(2, 0).load(Ordering::Relaxed))).is_err());
+    // A key-log offset that read_keys did not return reads nothing.
+    assert_eq!(pool.append_key(0, "a"), Some(0));
+    assert_eq!(pool.read_keys(0, 0, 0).0, vec!["a".to_string()]);
+    assert!(pool.read_keys(0, 0, 2).0.is_empty());
+    assert!(pool.read_keys(0, 0, usize::MAX - 3).0.is_empty());
+    // Garbage fill in the memory (negative, misaligned, past the log): the log counts as full,
+    // nothing is written anywhere.
+    for used in [-1000, -4, 2, l.key_log_bytes as i32 + 4, i32::MIN] {
+        pool.flag(0, KEY_LOG_USED).store(used, Ordering::Relaxed);
+        assert_eq!(pool.append_key(0, &"x".repeat(1000)), None, "used {used}");
+        assert_eq!(pool.append_key(0, "b"), None, "used {used}");
+    }
+    // A fill leaving too little room.
+    pool.flag(0, KEY_LOG_USED)
+        .store(l.key_log_bytes as i32 - 4, Ordering::Relaxed);
+    assert_eq!(pool.append_key(0, "b"), None);
+    pool.flag(0, KEY_LOG_USED).store(8, Ordering::Relaxed);
+    assert_eq!(pool.append_key(0, "b"), Some(1));
 }
