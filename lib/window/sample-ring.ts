@@ -1,7 +1,8 @@
 /**
  * SampleRing: the most recent N values (a ring over one Float64Array), summarized with the
- * kernels (`summarize`: compensated sum and variance, SIMD on the native backend). The Rust
- * core has the same structure (hotstats_core::window::sample_ring) for its own users.
+ * kernels (`summarize`: compensated sum and variance, SIMD on the native backend). The ring
+ * itself is JS only: its storage is a typed array the kernels read in place, so a Rust twin
+ * would only add a copy (the core's unused one was deleted, issue 19).
  */
 import { numberArg } from '../backend/check'
 import { summarize, type Summary, type VarianceOptions } from '../kernels/kernels'

@@ -1,5 +1,5 @@
-//! Time-windowed statistics on rings of buckets ([`SlidingWindow`]) and the most recent N values
-//! ([`sample_ring::SampleRing`]).
+//! Time-windowed statistics on rings of buckets ([`SlidingWindow`]). (The most recent N values,
+//! `SampleRing`, live in JS only: lib/window/sample-ring.ts summarizes them with the kernels.)
 //!
 //! A window of `window_ms` is split into `buckets` slots of `width = window_ms / buckets`. An
 //! event at time t belongs to epoch ⌊t / width⌋ and goes to slot epoch mod buckets. A read at
@@ -32,8 +32,6 @@
 
 // `!(x > 0.0)` is deliberate: it is also true for NaN.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
-
-pub mod sample_ring;
 
 use std::collections::HashMap;
 
