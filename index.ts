@@ -71,7 +71,8 @@ export type {
   DistributionFit,
   DistributionCandidate,
 } from './lib/inference/inference'
-export { chartConstants, xbarRChart, xbarSChart, individualsChart, ewmaChart, cusumChart, ControlChart } from './lib/spc/spc'
+export { chartConstants, xbarRChart, xbarSChart, individualsChart, ewmaChart, cusumChart } from './lib/spc/spc'
+export { ControlChart } from './lib/spc/control-chart'
 export type {
   RuleSet,
   RuleOptions,
@@ -87,11 +88,8 @@ export type {
   CusumChart,
   CusumOptions,
   CusumSignal,
-  ControlChartType,
-  ControlChartOptions,
-  ControlSignal,
-  ControlLimits,
 } from './lib/spc/spc'
+export type { ControlChartType, ControlChartOptions, ControlSignal, ControlLimits } from './lib/spc/control-chart'
 export { Experiment, ExperimentVariant, EXPERIMENT_STAGE } from './lib/inference/experiment'
 export type { ExperimentOptions, VariantSummary } from './lib/inference/experiment'
 export { SlidingWindow, WINDOW_STAGE } from './lib/window/window'
