@@ -8,6 +8,7 @@ import test from 'ava'
 
 import * as hs from '../index'
 import { loadNative } from '../lib/backend/native'
+import { createPool } from '../lib/ingest/ring'
 
 const native = loadNative().binding
 const nativeTest = native ? test : test.skip
@@ -38,6 +39,35 @@ nativeTest('the native bindings reject wrong argument types with TypeErrors, not
   t.throws(() => n.min(new Float64Array(2), 'x' as unknown as number), { instanceOf: TypeError, message: /backend/ })
   t.throws(() => n.sum(new Float64Array(2), 99), { message: /out of range/ })
   t.throws(() => n.summarize(new Float64Array(2), -1), { message: /ddof/ })
+})
+
+nativeTest('the binding refuses an ingest pool the ingestor could outlive: a view of a plain ArrayBuffer', (t) => {
+  const n = native!
+  const l = { rings: 1, capacity: 16, keyLogBytes: 64, eventTime: false, policy: 'reject' as const }
+  const shared = createPool(l)
+  const plain = new ArrayBuffer(shared.byteLength)
+  new Uint8Array(plain).set(new Uint8Array(shared))
+  // A transfer would detach it (and its new owner could free it) while the threads read it.
+  t.throws(() => new n.NativeIngestor(new Uint8Array(plain), 1000, 10, 0.01, 1000, 0), { message: /SharedArrayBuffer/ })
+  t.throws(() => new n.NativeIngestor(new Float64Array(shared) as unknown as Uint8Array, 1000, 10, 0.01, 1000, 0), {
+    message: /Uint8Array/,
+  })
+  const ing = new n.NativeIngestor(new Uint8Array(shared), 1000, 10, 0.01, 1000, 0)
+  t.is(ing.close(0), 0)
+})
+
+nativeTest('state merged with itself: unchanged HyperLogLog, doubled Moments (the binding reads the other state before it writes)', (t) => {
+  const h = new hs.HyperLogLog()
+  h.addMany(Array.from({ length: 500 }, (_, i) => `item-${i}`))
+  const before = h.registersCopy()
+  h.merge(h)
+  t.deepEqual(h.registersCopy(), before)
+  const m = new hs.Moments()
+  m.addMany(new Float64Array(300).map((_, i) => i))
+  const { count, sum } = m
+  m.merge(m)
+  t.is(m.count, 2 * count)
+  t.is(m.sum, 2 * sum)
 })
 
 const probe = join(__dirname, 'helpers', 'print-backend.ts')

@@ -1,10 +1,13 @@
 //! Binding of `hotstats_core::ingest::Ingestor`. The pool is a SharedArrayBuffer made by
-//! lib/ring.ts; this object holds a strong reference to it (the Uint8Array) and stops its
-//! aggregation threads before letting go, so the threads never outlive the memory.
+//! lib/ingest/ring.ts; this object holds a strong reference to it (the Uint8Array) and stops its
+//! aggregation threads before letting go, so the threads never outlive the memory. A view of a
+//! plain ArrayBuffer is refused: the reference would keep the view alive, not the memory (a
+//! transfer detaches it and its new owner may free it while the threads still read it).
 
 // The #[napi] exports are not compiled into unit tests, so the helpers look unused there.
 #![cfg_attr(test, allow(dead_code))]
 
+use std::ptr;
 use std::time::Duration;
 
 use hotstats_core::ingest::{ring::Pool, Ingestor};
@@ -14,6 +17,40 @@ use napi_derive::napi;
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::new(Status::InvalidArg, msg.into())
+}
+
+/// The bytes of `value`, a Uint8Array on a SharedArrayBuffer (else an error), and a handle that
+/// keeps the array, so its buffer, alive while it is held.
+fn shared_bytes(env: &Env, value: Unknown<'_>) -> Result<(*mut u8, usize, Uint8Array)> {
+    let raw = value.raw();
+    let (mut ty, mut len, mut data, mut buffer) = (0, 0usize, ptr::null_mut(), ptr::null_mut());
+    // SAFETY: `raw` is a value of this call on the JS thread; the out-pointers are locals.
+    let status = unsafe {
+        napi::sys::napi_get_typedarray_info(
+            env.raw(),
+            raw,
+            &mut ty,
+            &mut len,
+            &mut data,
+            &mut buffer,
+            ptr::null_mut(),
+        )
+    };
+    if status != napi::sys::Status::napi_ok || ty != napi::sys::TypedarrayType::uint8_array {
+        return Err(invalid("memory must be a Uint8Array"));
+    }
+    let mut plain = false;
+    // SAFETY: `buffer` is the array's buffer, just returned by Node for this call.
+    let status = unsafe { napi::sys::napi_is_arraybuffer(env.raw(), buffer, &mut plain) };
+    // `napi_is_arraybuffer` is false for a SharedArrayBuffer (a typed array's only other kind).
+    if status != napi::sys::Status::napi_ok || plain {
+        return Err(invalid(
+            "memory must be a Uint8Array on a SharedArrayBuffer (an ingest pool)",
+        ));
+    }
+    // SAFETY: `raw` is a live value of this call, checked above to be a Uint8Array.
+    let handle = unsafe { Uint8Array::from_napi_value(env.raw(), raw) }?;
+    Ok((data as *mut u8, len, handle))
 }
 
 #[napi]
@@ -26,18 +63,27 @@ pub struct NativeIngestor {
 #[napi]
 impl NativeIngestor {
     /// `threads` < 0: sized from the CPU budget.
-    #[napi(constructor, catch_unwind)]
+    #[napi(
+        constructor,
+        catch_unwind,
+        ts_args_type = "memory: Uint8Array, windowMs: number, buckets: number, relativeAccuracy: number, allowedLatenessMs: number, threads: number"
+    )]
     pub fn new(
-        memory: Uint8Array,
+        env: Env,
+        memory: Unknown<'_>,
         window_ms: f64,
         buckets: u32,
         relative_accuracy: f64,
         allowed_lateness_ms: f64,
         threads: i32,
     ) -> Result<Self> {
-        let ptr = memory.as_ptr() as *mut u8;
-        // Safe: `memory` (kept below) keeps the SharedArrayBuffer alive; the pool only uses atomics.
-        let pool = unsafe { Pool::open(ptr, memory.len()) }.map_err(invalid)?;
+        let (ptr, len, memory) = shared_bytes(&env, memory)?;
+        // SAFETY: `ptr` and `len` are the array's bytes, writable, on a SharedArrayBuffer (checked
+        // by `shared_bytes`), which cannot be detached; `memory`, kept in this object, keeps it
+        // alive, and the object drops `inner` (joining the threads that use the pool) before it.
+        // Other threads reach it only through JS Atomics and typed arrays (lib/ingest/ring.ts).
+        // `open` checks the alignment and the header.
+        let pool = unsafe { Pool::open(ptr, len) }.map_err(invalid)?;
         let window = WindowOptions {
             window_ms,
             buckets: buckets as usize,

@@ -1,5 +1,10 @@
 //! Binding of `hotstats_core::moments::Moments`. The state is a Float64Array of 9 fields owned
 //! by the JS object: [count, sum, min, max, shift, mean, m2, m3, m4], as lib/moments/js.ts.
+//!
+//! A function that writes the state takes its other arguments as owned typed arrays (not
+//! `&[f64]`, which would stay borrowed for the whole call), reads everything first and borrows
+//! the state mutably only to store the result: JS may pass views of one buffer for both
+//! (`m.merge(m)` does), and a `&mut` must not alias another live borrow.
 
 // The #[napi] exports are not compiled into unit tests, so the helpers look unused there.
 #![cfg_attr(test, allow(dead_code))]
@@ -52,7 +57,8 @@ fn moments_into(m: &Moments, state: &mut [f64]) {
 
 /// Adds every value of `x` to the moments state in place.
 #[napi(catch_unwind)]
-pub fn moments_add_many(mut state: Float64Array, x: &[f64]) -> Result<()> {
+pub fn moments_add_many(mut state: Float64Array, x: Float64Array) -> Result<()> {
+    let x: &[f64] = &x;
     // Moments take finite values only (as every class): checked before anything is added.
     if let Some(i) = x.iter().position(|v| !v.is_finite()) {
         return Err(Error::new(
@@ -69,18 +75,21 @@ pub fn moments_add_many(mut state: Float64Array, x: &[f64]) -> Result<()> {
     }
     let mut m = moments_from(&state)?;
     m.add_all(x);
-    // SAFETY: `state` is an argument of this synchronous call on the JS thread; nothing else
-    // touches it until the call returns.
+    // SAFETY: `x` and the state were last read above, and no other borrow of JS memory is live
+    // (both are owned handles, not borrowed arguments); the JS thread waits in this call, so no
+    // JS code touches the state (the facade allocates it on a plain ArrayBuffer, which no other
+    // thread can reach), and the borrow ends inside `moments_into`.
     moments_into(&m, unsafe { state.as_mut() });
     Ok(())
 }
 
 /// Pébay merge of `other` into `into`, in place.
 #[napi(catch_unwind)]
-pub fn moments_merge(mut into: Float64Array, other: &[f64]) -> Result<()> {
+pub fn moments_merge(mut into: Float64Array, other: Float64Array) -> Result<()> {
     let mut a = moments_from(&into)?;
-    a.merge(&moments_from(other)?);
-    // SAFETY: as in moments_add_many.
+    a.merge(&moments_from(&other)?);
+    // SAFETY: as in moments_add_many: `other` and `into` were read into `a` above (they may be
+    // the same array: m.merge(m)), and nothing else borrows JS memory now.
     moments_into(&a, unsafe { into.as_mut() });
     Ok(())
 }
