@@ -9,7 +9,7 @@
 use super::{MAX_VALUE, REGISTERS};
 
 /// Non-zero registers kept in the sparse list (4 bytes each) before turning dense (as
-/// `SPARSE_MAX_REGISTERS` of lib/unique.ts).
+/// `SPARSE_MAX_REGISTERS` of lib/hll/unique.ts).
 pub const SPARSE_MAX: usize = 256;
 
 #[derive(Clone, Debug, PartialEq)]

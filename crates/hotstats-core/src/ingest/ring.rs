@@ -1,7 +1,8 @@
 //! The ingestor's shared memory: a pool of single-producer rings, one per producer thread.
 //!
-//! The pool is one block of shared memory (a SharedArrayBuffer on the Node side; lib/ring.ts
-//! writes the same layout). All offsets are in bytes; u64 and i32 fields are used atomically.
+//! The pool is one block of shared memory (a SharedArrayBuffer on the Node side;
+//! lib/ingest/ring.ts writes the same layout). All offsets are in bytes; u64 and i32 fields are
+//! used atomically.
 //!
 //! Pool header (`POOL_HEADER` bytes): magic "HSIN" (u32), version, ring count, capacity (events
 //! per ring, a power of two), key-log bytes, ring bytes, event time (0/1), full policy
@@ -185,7 +186,8 @@ impl Pool {
         Ok(pool)
     }
 
-    /// A view of a pool written by [`init`](Self::init) or by lib/ring.ts; checks the header.
+    /// A view of a pool written by [`init`](Self::init) or by lib/ingest/ring.ts; checks the
+    /// header.
     ///
     /// # Safety
     /// `mem` must point to `len` writable bytes that stay alive while the returned view or any
@@ -397,8 +399,8 @@ impl Pool {
     }
 }
 
-/// The producer's half of the protocol in Rust (lib/ring.ts is the one Node uses): the tests'
-/// and tools' way to fill a ring.
+/// The producer's half of the protocol in Rust (lib/ingest/ring.ts is the one Node uses): the
+/// tests' and tools' way to fill a ring.
 pub struct Producer<'a> {
     pool: &'a Pool,
     ring: usize,

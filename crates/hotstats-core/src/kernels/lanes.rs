@@ -8,7 +8,7 @@
 //!
 //! Why a fixed reduction tree: floating-point addition is not associative, so the lanes are
 //! combined in one fixed order (`reduce`), written once here and used by every native backend
-//! (the TypeScript port in `lib/js/kernels.ts` copies it operation for operation).
+//! (the TypeScript port in `lib/kernels/js.ts` copies it operation for operation).
 //!
 //! Each lane keeps a cascaded compensated triple `(s, c, cc)` (Ogita-Rump-Oishi SumK with K = 3):
 //! `s` is the running sum; the exact rounding error of every `s + x` (Knuth's branch-free TwoSum)

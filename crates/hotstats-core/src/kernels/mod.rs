@@ -1,6 +1,6 @@
 //! Float64 summary kernels: sum, mean, min, max, variance, standard deviation, summary.
 //!
-//! Every backend (AVX2, NEON, scalar Rust, and the TypeScript port in `lib/js/kernels.ts`)
+//! Every backend (AVX2, NEON, scalar Rust, and the TypeScript port in `lib/kernels/js.ts`)
 //! computes the same IEEE operations in the same order (see [`lanes`]), so a given input gives
 //! the same bits everywhere. Choose a backend once with [`Backend::detect`] or
 //! [`Backend::parse`], then keep the returned [`Kernels`] (a table of function pointers).

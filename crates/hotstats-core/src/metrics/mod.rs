@@ -4,7 +4,7 @@
 //! Writers never touch this per event. Each thread stages records in its own typed arrays and
 //! hands them over in batches (`apply`, `observe`); readers take a `snapshot`. The binding
 //! keeps one [`Store`] for the whole process behind a mutex, so every worker_thread sees the
-//! same families; the JS backend keeps the same store per thread (lib/js/metrics-store.ts)
+//! same families; the JS backend keeps the same store per thread (lib/metrics/js.ts)
 //! and replicates batches between threads.
 //!
 //! Series ids (`sid`) are never reused: a batch that names a removed series is reported back

@@ -8,7 +8,7 @@
 //! Bit-reproducibility: only IEEE `+ - * /`, `floor` and bit manipulation are used, never libm
 //! (`log1p` and `cbrt` differ between C libraries and JavaScript engines): the multiplier's
 //! `ln(1 + y)` is a fixed atanh series and the inverse cubic a fixed number of Newton steps, in
-//! the same order as the TypeScript port (`lib/js/quantile.ts`).
+//! the same order as the TypeScript port (`lib/quantile/js.ts`).
 
 use crate::kernels::Kernels;
 

@@ -87,7 +87,8 @@ impl fmt::Display for SketchError {
 
 impl std::error::Error for SketchError {}
 
-/// Values per compensated partial sum in `add_all` (= `QUANTILE_STAGING` in lib/quantile.ts).
+/// Values per compensated partial sum in `add_all` (= `QUANTILE_STAGING` in
+/// lib/quantile/quantile.ts).
 pub const SUM_RUN: usize = 1024;
 
 pub const MAX_BINS_LIMIT: u64 = 1 << 24;
