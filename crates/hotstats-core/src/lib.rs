@@ -3,6 +3,10 @@
 //! [`hll`] is HyperLogLog with Redis's parameters and formats.
 //! [`kernels`] holds the float64 summary kernels: compensated, SIMD-accelerated and
 //! bit-reproducible across every backend (AVX2, NEON, scalar Rust and the TypeScript port).
+//!
+//! Every `unsafe` block and impl says on a `// SAFETY:` line where its invariant was set up.
+
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod counters;
 pub mod hll;

@@ -19,6 +19,9 @@ use napi::sys;
 type Kernel = fn(&Kernels, &[f64]) -> f64;
 
 /// Throws a JS error of the given kind and returns null (what a callback returns after a throw).
+///
+/// # Safety
+/// `env` is the env of the Node-API callback running now, on the JS thread.
 unsafe fn throw(env: sys::napi_env, type_error: bool, msg: &str) -> sys::napi_value {
     let msg = CString::new(msg.replace('\0', " ")).unwrap_or_default();
     // SAFETY: env is the live env of this callback; msg is NUL-terminated and outlives the call.
@@ -31,6 +34,9 @@ unsafe fn throw(env: sys::napi_env, type_error: bool, msg: &str) -> sys::napi_va
 }
 
 /// `(x: Float64Array, backend?: number) => number` for one kernel.
+///
+/// # Safety
+/// `env` and `info` are those Node passed to the callback running now, on the JS thread.
 unsafe fn unary(
     env: sys::napi_env,
     info: sys::napi_callback_info,
@@ -96,7 +102,9 @@ unsafe fn unary(
     } else {
         // SAFETY: Node reported a Float64Array of `len` elements at `data` (aligned: a
         // Float64Array's byteOffset is a multiple of 8). The slice lives only during this call,
-        // on the JS thread, so the array cannot be detached or written meanwhile.
+        // on the JS thread, so the array cannot be detached meanwhile, and it is only read. A
+        // plain ArrayBuffer cannot be written meanwhile either; a SharedArrayBuffer can, by
+        // another thread, which the API leaves to the caller (crate doc).
         std::slice::from_raw_parts(data as *const f64, len)
     };
     match catch_unwind(AssertUnwindSafe(|| kernel(&kernels, x))) {
@@ -110,6 +118,7 @@ unsafe fn unary(
     }
 }
 
+// The three callbacks: Node calls them with the env and info of the call (`unary`'s contract).
 unsafe extern "C" fn sum_cb(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unary(env, info, "sum", |k, x| k.sum(x))
 }

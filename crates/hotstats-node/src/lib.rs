@@ -2,6 +2,20 @@
 //! and keep panics out of Node (`catch_unwind` on every export and inside every AsyncTask).
 //!
 //! The TypeScript facade (`lib/`) validates user input first; the checks here are the last line.
+//!
+//! One binding file per capability (kernels, hll, moments, counters, quantile, window, ingest,
+//! metrics, inference, spc; `fast.rs` holds the raw `sum`/`min`/`max` callbacks). Every
+//! `unsafe` block says on a `// SAFETY:` line why it holds (denied by lint).
+//!
+//! Typed arrays: a call reads its typed-array arguments in place, as slices. A plain
+//! ArrayBuffer cannot change during a synchronous call (the JS thread waits in it); a
+//! SharedArrayBuffer can be written by another thread meanwhile, and what such a racing write
+//! does to the answer is the caller's affair (as with JS code reading it without Atomics): keep
+//! a shared array still while a call reads it (for an async twin, until its promise settles:
+//! `kernels::PoolInput` reads a shared array in place on the libuv pool). Arrays the binding writes are the facade's own,
+//! on plain ArrayBuffers; a `&mut` to them never coexists with another borrow of JS memory.
+
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 use std::panic::catch_unwind;
 
