@@ -4,7 +4,6 @@ import test from 'ava'
 
 import { HyperLogLog } from '../index'
 import { murmur64a } from '../lib/hll/js'
-import { loadNative } from '../lib/backend/native'
 import { startRedis, type RedisServer } from './helpers/redis'
 
 let redis: RedisServer
@@ -114,7 +113,8 @@ test('bad input is a TypeError/RangeError and leaves the sketch unchanged', (t) 
 test('a dense register above 51 is refused at decode time on every backend (issue 19)', (t) => {
   // Registers hold 1 + the trailing zeros of 50 hash bits: at most 51, though 6 bits hold 63.
   // Such bytes used to decode; then count() threw a plain Error natively and returned a number
-  // on the JS backend. Now every decoder refuses them with a RangeError naming the register.
+  // on the JS backend. Now the decoder refuses them with a RangeError naming the register (one
+  // decoder on every backend: lib/hll/js.ts; the native binding has none since issue 19).
   const h = new HyperLogLog().addMany(['a', 'b', 'c'])
   const good = h.toRedis()
   const setRegister = (bytes: Uint8Array, i: number, v: number): Uint8Array => {
@@ -130,8 +130,6 @@ test('a dense register above 51 is refused at decode time on every backend (issu
     const bad = setRegister(good, i, v)
     t.throws(() => HyperLogLog.fromRedis(bad), { instanceOf: RangeError, message: new RegExp(`register ${i} is ${v}`) })
     t.throws(() => HyperLogLog.deserialize(bad), { instanceOf: RangeError })
-    const native = loadNative().binding
-    if (native) t.throws(() => native.hllFromRedis(bad), { message: new RegExp(`register ${i} is ${v}`) })
   }
   // The only other way in checks too, so count() never meets such a register.
   const regs = h.registersCopy()

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 SECONDS_EACH="${FUZZ_SECONDS:-60}"
-for t in hll_redis moments counters quantile; do
+for t in moments counters quantile; do
   echo "== fuzz $t (${SECONDS_EACH}s)"
   # A scratch copy of the corpus: new inputs found in CI are not written into the checkout.
   work="$(mktemp -d)"
@@ -21,7 +21,7 @@ for t in hll_redis moments counters quantile; do
   grep -E "^Done" "$log" || tail -5 "$log"
   rm -rf "$work" "$log"
 done
-echo "cargo-fuzz: 4 targets passed"
+echo "cargo-fuzz: every target passed"
 
 # The decoders users' bytes reach on each backend (issue 19): the JS decoders (HyperLogLog,
 # Moments, GCounter/PNCounter, and QuantileSketch on the JS backend) and the native QuantileSketch

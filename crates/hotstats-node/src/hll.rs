@@ -99,14 +99,6 @@ pub fn hll_to_redis(regs: &[u8]) -> Result<Uint8Array> {
     Ok(hll::redis::to_redis_dense(registers(regs)?).into())
 }
 
-/// Registers (16384 bytes) from a Redis HLL string, dense or sparse; an Error for bad bytes.
-#[napi(catch_unwind)]
-pub fn hll_from_redis(bytes: &[u8]) -> Result<Uint8Array> {
-    let regs = hll::redis::from_redis(bytes)
-        .map_err(|e| Error::new(Status::InvalidArg, format!("not a Redis HyperLogLog: {e}")))?;
-    Ok(regs.to_vec().into())
-}
-
 /// Adds elements packed back to back in `bytes`, element i being the next `lengths[i]` bytes
 /// (the TS class packs strings as UTF-8 this way: one call, no per-element Node-API work).
 /// Lengths that overrun `bytes` are an error and nothing is added.

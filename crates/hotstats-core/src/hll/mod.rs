@@ -4,8 +4,8 @@
 //! = 1 + the number of trailing zeros of the hash's upper 50 bits (at most 51), and Otmar Ertl's
 //! improved estimator (arXiv:1702.01284), rounded half away from zero.
 //!
-//! Registers are kept unpacked here (one byte each, 16 KiB); [`redis`] converts to and from
-//! Redis's packed dense and sparse encodings.
+//! Registers are kept unpacked here (one byte each, 16 KiB); [`redis`] writes Redis's packed
+//! dense encoding (the decoder of Redis strings, dense or sparse, is lib/hll/js.ts's `fromRedis`).
 
 pub mod murmur;
 pub mod redis;
