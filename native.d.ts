@@ -107,9 +107,6 @@ export interface FitResult {
   aic: number
 }
 
-/** Merge of two serialized GCounters, serialized (per-key maximum). */
-export declare function gcounterMerge(a: Uint8Array, b: Uint8Array): Uint8Array
-
 /** Adds every byte string to the registers; returns whether any changed. */
 export declare function hllAddBytes(regs: Uint8Array, items: Array<Uint8Array>): boolean
 
@@ -122,9 +119,6 @@ export declare function hllAddPacked(regs: Uint8Array, bytes: Uint8Array, length
 
 /** Redis's cardinality estimate of the registers. */
 export declare function hllCount(regs: Uint8Array): number
-
-/** Registers (16384 bytes) from a Redis HLL string, dense or sparse; an Error for bad bytes. */
-export declare function hllFromRedis(bytes: Uint8Array): Uint8Array
 
 /** Union into `into` (register-wise max). */
 export declare function hllMerge(into: Uint8Array, other: Uint8Array): void
@@ -222,13 +216,8 @@ export declare function minMaxAsync(x: Float64Array, backend?: number | undefine
 /** Adds every value of `x` to the moments state in place. */
 export declare function momentsAddMany(state: Float64Array, x: Float64Array): void
 
-/** The 9-field state from serialized bytes; an Error for bad bytes. */
-export declare function momentsDeserialize(bytes: Uint8Array): Array<number>
-
 /** Pébay merge of `other` into `into`, in place. */
 export declare function momentsMerge(into: Float64Array, other: Float64Array): void
-
-export declare function momentsSerialize(state: Float64Array): Uint8Array
 
 /** Native backend names by id (the id is the index), with whether this CPU runs each. */
 export interface NativeBackend {
@@ -239,9 +228,6 @@ export interface NativeBackend {
 }
 
 export declare function nativeBackends(): Array<NativeBackend>
-
-/** Merge of two serialized PNCounters, serialized. */
-export declare function pncounterMerge(a: Uint8Array, b: Uint8Array): Uint8Array
 
 /**
  * Chooses the process-wide native backend once ("auto", "scalar", "avx2" or "neon") and returns

@@ -3,7 +3,6 @@
 import test from 'ava'
 
 import { Moments } from '../index'
-import { native } from '../lib/backend/backend'
 import * as jsm from '../lib/moments/js'
 import { exactCentralSums, exactMoments, Rng } from './helpers/oracle'
 
@@ -90,7 +89,6 @@ test('JS and native paths give the same bits', (t) => {
   const state = jsm.newState()
   jsm.addMany(state, Float64Array.from(x))
   t.deepEqual(jsm.serialize(state), viaAdd.serialize())
-  if (native) t.deepEqual(new Uint8Array(native.momentsSerialize(state)), jsm.serialize(state))
 })
 
 test('serialize/deserialize round-trip; bad bytes are RangeErrors; bad input TypeErrors', (t) => {

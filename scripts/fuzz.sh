@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target (the Rust decoders that ship) for FUZZ_SECONDS each (default 60) on
-# the committed corpora in fuzz/corpus/, then the decoder fuzzer of what each backend ships
-# (scripts/fuzz-ts.ts) on the same corpora. cargo-fuzz runs on stable here through RUSTC_BOOTSTRAP and
-# without a sanitizer (-s none): every decoder is safe Rust, and the targets assert round trips.
+# Fuzzes every decoder that ships (issue 19). The one Rust decoder users' bytes reach, the
+# QuantileSketch's on the native backend, runs under cargo-fuzz for FUZZ_SECONDS (default 60: some
+# 10^7 inputs) on the committed corpus in fuzz/corpus/quantile/; then scripts/fuzz-ts.ts drives
+# the public decoders of each backend (JS: HyperLogLog, Moments, GCounter/PNCounter, the server's
+# state file, and QuantileSketch on the JS backend) over fuzz/corpus/. cargo-fuzz runs on stable
+# here through RUSTC_BOOTSTRAP and without a sanitizer (-s none): the decoder is safe Rust, and the
+# target asserts round trips.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 SECONDS_EACH="${FUZZ_SECONDS:-60}"
-for t in moments counters quantile; do
+for t in quantile; do
   echo "== fuzz $t (${SECONDS_EACH}s)"
   # A scratch copy of the corpus: new inputs found in CI are not written into the checkout.
   work="$(mktemp -d)"

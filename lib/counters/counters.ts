@@ -3,8 +3,22 @@
  * `PNCounter` (increments and decrements). Each replica counts under (replica id, incarnation);
  * a restarted process gets a new incarnation, so it never reuses a key with a lower count and
  * its earlier counts survive wherever they were merged. Merge is the per-key maximum:
- * commutative, associative and idempotent. Same rules and byte format as
- * crates/hotstats-core/src/counters.rs (the native binding merges serialized states the same way).
+ * commutative, associative and idempotent.
+ *
+ * Serialized GCounter (version 1, little endian); this is the only implementation of the format
+ * (the state is a JS Map; issue 19 deleted a Rust twin and its binding that nothing called), and
+ * its decoder is fuzzed by scripts/fuzz-ts.ts:
+ *
+ *   +-----+-----+-----+-----+---------+-------+-------------------+---------- entries ----------+
+ *   | 'H' | 'S' | 'G' | 'C' | version | 0 0 0 | entry count: u32  | per entry:                  |
+ *   +-----+-----+-----+-----+---------+-------+-------------------+  id length: u16, id (UTF-8), |
+ *                                                                   incarnation: u64, count: u64
+ *
+ * Entries are written sorted by (id bytes, incarnation), with no duplicate key; decoding requires
+ * exactly that (so one state has one encoding) and refuses truncation, trailing bytes, bad UTF-8,
+ * and counts and incarnations above 2^53 - 1 (exact in a JavaScript number), with a RangeError.
+ * A PNCounter is 'HSPN', version, 3 zero bytes, then the P and N GCounters' bodies (from `entry
+ * count` on), P first.
  */
 const MAX_COUNT = 2 ** 53 - 1
 const encoder = new TextEncoder()

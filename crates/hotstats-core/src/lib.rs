@@ -1,6 +1,6 @@
 //! hotstats-core: the pure-Rust core of hotstats (no napi, no JS).
 //!
-//! [`hll`] is HyperLogLog with Redis's parameters and formats.
+//! [`hll`] is HyperLogLog with Redis's parameters and dense format.
 //! [`kernels`] holds the float64 summary kernels: compensated, SIMD-accelerated and
 //! bit-reproducible across every backend (AVX2, NEON, scalar Rust and the TypeScript port).
 //!
@@ -8,7 +8,6 @@
 
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-pub mod counters;
 pub mod hll;
 pub mod inference;
 pub mod ingest;

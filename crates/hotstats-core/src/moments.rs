@@ -6,18 +6,9 @@
 //! and a tiny spread (1e9 ± 1e-3), `x - shift` is exact and small, so the running mean and the
 //! moments keep full precision (unshifted, the rounding of a mean near 1e9 alone costs ~1e-4 of M2).
 //!
-//! Serialized format (version 1, 80 bytes, little endian):
-//! ```text
-//! +-----+-----+-----+-----+---------+-------+------------+-----+-----+-----+-------+------+----+----+----+
-//! | 'H' | 'S' | 'M' | 'O' | version | 0 0 0 | count: u64 | sum | min | max | shift | mean | M2 | M3 | M4 |
-//! +-----+-----+-----+-----+---------+-------+------------+-----+-----+-----+-------+------+----+----+----+
-//!   bytes 0-3 magic, 4 version (1), 5-7 zero, 8-15 count (u64), then eight f64 (8 bytes each);
-//!   `mean` is the mean of the shifted values.
-//! ```
-//! Decoding checks the magic, version, padding and length, and that an empty summary has zero
-//! moments; anything else is an error, never a panic.
-
-use core::fmt;
+//! The serialized form (HSMO) is written and read in JS only (lib/moments/js.ts, the one decoder,
+//! fuzzed by scripts/fuzz-ts.ts): the state is a JS Float64Array, and this module only adds
+//! batches to it and merges two of them (issue 19 deleted the Rust twin nothing called).
 
 /// The state, as plain fields (the JS backend keeps the same fields in a Float64Array).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -50,38 +41,6 @@ impl Default for Moments {
         }
     }
 }
-
-/// Size of the serialized form.
-pub const SERIALIZED_LEN: usize = 80;
-const MAGIC: &[u8; 4] = b"HSMO";
-const VERSION: u8 = 1;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MomentsFormatError {
-    Length(usize),
-    BadMagic,
-    Version(u8),
-    Padding,
-    EmptyWithMoments,
-}
-
-impl fmt::Display for MomentsFormatError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MomentsFormatError::Length(n) => {
-                write!(f, "serialized Moments are {SERIALIZED_LEN} bytes, got {n}")
-            }
-            MomentsFormatError::BadMagic => write!(f, "missing the HSMO magic"),
-            MomentsFormatError::Version(v) => write!(f, "unsupported Moments format version {v}"),
-            MomentsFormatError::Padding => write!(f, "reserved bytes 5-7 must be zero"),
-            MomentsFormatError::EmptyWithMoments => {
-                write!(f, "an empty summary must have zero sum and moments")
-            }
-        }
-    }
-}
-
-impl std::error::Error for MomentsFormatError {}
 
 impl Moments {
     /// Adds one value (Terriberry's update of M2..M4). NaN or ±Infinity make every moment NaN
@@ -186,66 +145,6 @@ impl Moments {
         }
         n * self.m4 / (self.m2 * self.m2) - 3.0
     }
-
-    pub fn serialize(&self) -> [u8; SERIALIZED_LEN] {
-        let mut out = [0u8; SERIALIZED_LEN];
-        out[..4].copy_from_slice(MAGIC);
-        out[4] = VERSION;
-        out[8..16].copy_from_slice(&self.count.to_le_bytes());
-        for (i, v) in [
-            self.sum, self.min, self.max, self.shift, self.mean, self.m2, self.m3, self.m4,
-        ]
-        .iter()
-        .enumerate()
-        {
-            out[16 + 8 * i..24 + 8 * i].copy_from_slice(&v.to_le_bytes());
-        }
-        out
-    }
-
-    pub fn deserialize(bytes: &[u8]) -> Result<Moments, MomentsFormatError> {
-        if bytes.len() != SERIALIZED_LEN {
-            return Err(MomentsFormatError::Length(bytes.len()));
-        }
-        if &bytes[..4] != MAGIC {
-            return Err(MomentsFormatError::BadMagic);
-        }
-        if bytes[4] != VERSION {
-            return Err(MomentsFormatError::Version(bytes[4]));
-        }
-        if bytes[5..8] != [0, 0, 0] {
-            return Err(MomentsFormatError::Padding);
-        }
-        let f = |i: usize| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&bytes[16 + 8 * i..24 + 8 * i]);
-            f64::from_le_bytes(b)
-        };
-        let mut c = [0u8; 8];
-        c.copy_from_slice(&bytes[8..16]);
-        let m = Moments {
-            count: u64::from_le_bytes(c),
-            sum: f(0),
-            min: f(1),
-            max: f(2),
-            shift: f(3),
-            mean: f(4),
-            m2: f(5),
-            m3: f(6),
-            m4: f(7),
-        };
-        if m.count == 0
-            && (m.sum != 0.0
-                || m.shift != 0.0
-                || m.mean != 0.0
-                || m.m2 != 0.0
-                || m.m3 != 0.0
-                || m.m4 != 0.0)
-        {
-            return Err(MomentsFormatError::EmptyWithMoments);
-        }
-        Ok(m)
-    }
 }
 
 #[cfg(test)]
@@ -296,38 +195,5 @@ mod tests {
         // Exponential spread: skewness 2, excess kurtosis 6 (within sampling error).
         assert!((whole.skewness() - 2.0).abs() < 0.3, "{}", whole.skewness());
         assert!((whole.kurtosis() - 6.0).abs() < 2.0, "{}", whole.kurtosis());
-    }
-
-    #[test]
-    fn serialize_roundtrip_and_bad_bytes() {
-        let mut m = Moments::default();
-        m.add_all(&[1.0, 2.0, 4.0, 8.0]);
-        let b = m.serialize();
-        assert_eq!(Moments::deserialize(&b).unwrap(), m);
-        assert_eq!(
-            Moments::deserialize(&b[..79]),
-            Err(MomentsFormatError::Length(79))
-        );
-        let mut bad = b;
-        bad[0] = b'X';
-        assert_eq!(
-            Moments::deserialize(&bad),
-            Err(MomentsFormatError::BadMagic)
-        );
-        let mut bad = b;
-        bad[4] = 9;
-        assert_eq!(
-            Moments::deserialize(&bad),
-            Err(MomentsFormatError::Version(9))
-        );
-        let mut bad = b;
-        bad[6] = 1;
-        assert_eq!(Moments::deserialize(&bad), Err(MomentsFormatError::Padding));
-        let mut bad = Moments::default().serialize();
-        bad[16] = 1;
-        assert_eq!(
-            Moments::deserialize(&bad),
-            Err(MomentsFormatError::EmptyWithMoments)
-        );
     }
 }

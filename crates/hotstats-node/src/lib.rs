@@ -3,7 +3,7 @@
 //!
 //! The TypeScript facade (`lib/`) validates user input first; the checks here are the last line.
 //!
-//! One binding file per capability (kernels, hll, moments, counters, quantile, window, ingest,
+//! One binding file per capability (kernels, hll, moments, quantile, window, ingest,
 //! metrics, inference, spc; `fast.rs` holds the raw `sum`/`min`/`max` callbacks). Every
 //! `unsafe` block says on a `// SAFETY:` line why it holds (denied by lint).
 //!
@@ -22,7 +22,6 @@ use std::panic::catch_unwind;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-mod counters;
 mod fast;
 mod hll;
 mod inference;

@@ -93,18 +93,3 @@ pub fn moments_merge(mut into: Float64Array, other: Float64Array) -> Result<()> 
     moments_into(&a, unsafe { into.as_mut() });
     Ok(())
 }
-
-#[napi(catch_unwind)]
-pub fn moments_serialize(state: &[f64]) -> Result<Uint8Array> {
-    Ok(moments_from(state)?.serialize().to_vec().into())
-}
-
-/// The 9-field state from serialized bytes; an Error for bad bytes.
-#[napi(catch_unwind)]
-pub fn moments_deserialize(bytes: &[u8]) -> Result<Vec<f64>> {
-    let m = Moments::deserialize(bytes)
-        .map_err(|e| Error::new(Status::InvalidArg, format!("not serialized Moments: {e}")))?;
-    let mut out = vec![0.0; 9];
-    moments_into(&m, &mut out);
-    Ok(out)
-}

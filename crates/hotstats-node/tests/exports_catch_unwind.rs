@@ -253,7 +253,6 @@ fn every_export_catches_panics() {
         ("kernels.rs", "fn summarize_async"),
         ("hll.rs", "fn hll_add_packed"),
         ("moments.rs", "fn moments_merge"),
-        ("counters.rs", "fn pncounter_merge"),
         ("quantile.rs", "fn deserialize"),
         ("lib.rs", "fn panic_on_pool_for_test"),
     ] {
