@@ -530,7 +530,7 @@ export function createFuzzer(lib: Lib) {
       const op = r.int(10)
       if (st === undefined || typeof st !== 'object' || st === null || op === 9) {
         if (r.int(2) && series.length) series.push(JSON.parse(JSON.stringify(series[r.int(series.length)])))
-        else series[i] = r.pick(JSON_VALUES)
+        else series[i] = structuredClone(r.pick(JSON_VALUES))
         continue
       }
       const field = r.pick(FIELDS)
@@ -539,9 +539,9 @@ export function createFuzzer(lib: Lib) {
         const bytes = new Uint8Array(Buffer.from(st[f] as string, 'base64'))
         st[f] = Buffer.from(mutate(r, bytes, [bytes])).toString('base64')
       } else if (op < 5) delete st[field]
-      else if (op < 7) st[field] = r.pick(JSON_VALUES)
+      else if (op < 7) st[field] = structuredClone(r.pick(JSON_VALUES))
       else if (op === 7) st.type = r.pick(['c', 'g', 'ms', 'h', 'd', 's', 'x'])
-      else st[field] = typeof st[field] === 'number' ? (st[field] as number) * r.pick([-1, 0.5, 2, 1e300]) : r.pick(JSON_VALUES)
+      else st[field] = typeof st[field] === 'number' ? (st[field] as number) * r.pick([-1, 0.5, 2, 1e300]) : structuredClone(r.pick(JSON_VALUES))
     }
     let body = JSON.stringify(doc)
     // Numbers JSON.stringify cannot write (1e999 parses as Infinity).
