@@ -91,6 +91,11 @@ export class ExperimentVariant {
     return this
   }
 
+  /** @internal Values observed so far (in the moments or staged). */
+  pendingCount(): number {
+    return this.moments.count + this.staged
+  }
+
   /** @internal Moves the staged values into the moments. */
   flush(): void {
     if (this.staged === 0) return
@@ -310,6 +315,8 @@ export class Experiment {
     for (const r of records) {
       const v = this.byName.get(r.name)
       if (v !== undefined && (v.exposures + r.exposures > MAX_COUNT || v.conversions + r.conversions > MAX_COUNT)) throw new RangeError('a merged count would pass 2^53 and stop being exact')
+      // The moments' merge refuses past 2^53 values too: checked here, before any variant changes.
+      if (v !== undefined && r.moments.count > MAX_COUNT - v.pendingCount()) throw new RangeError('a merged count would pass 2^53 and stop being exact')
     }
     for (const r of records) {
       const v = this.variant(r.name)
@@ -348,7 +355,8 @@ function parse(bytes: Uint8Array): ParsedVariant[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const count = dv.getUint32(8, true)
   if (count > MAX_VARIANTS) fail(`${count} variants, at most ${MAX_VARIANTS}`)
-  const dec = new TextDecoder('utf-8', { fatal: true })
+  // ignoreBOM: a name may start with U+FEFF; the default decoder drops it (another name on the way back).
+  const dec = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
   const out: ParsedVariant[] = []
   const seen = new Set<string>()
   let at = 12
@@ -368,7 +376,8 @@ function parse(bytes: Uint8Array): ParsedVariant[] {
     const exposures = dv.getFloat64(at + 2 + len, true)
     const conversions = dv.getFloat64(at + 10 + len, true)
     for (const [what, c] of [['exposures', exposures], ['conversions', conversions]] as const) {
-      if (!(Number.isInteger(c) && c >= 0 && c <= MAX_COUNT)) fail(`variant ${i}'s ${what} is ${c}`)
+      // -0 too: counts start at +0 and only grow, so -0 would be a second encoding of 0.
+      if (!(Number.isInteger(c) && c >= 0 && c <= MAX_COUNT) || Object.is(c, -0)) fail(`variant ${i}'s ${what} is ${Object.is(c, -0) ? '-0' : c}`)
     }
     let moments: Moments | null = null
     try {
