@@ -3,7 +3,7 @@
 // itself on every format (the CI run feeds it 500k inputs per format and backend).
 import test from 'ava'
 
-import { GCounter, Moments, PNCounter, QuantileSketch } from '../index'
+import { Experiment, GCounter, Moments, PNCounter, QuantileSketch } from '../index'
 import { loadNative } from '../lib/backend/native'
 import { SharedCounters } from '../server/counters'
 import { renderText } from '../server/exposition'
@@ -142,6 +142,36 @@ test('Moments: overflowed moments round-trip (NaN as one encoding); a merge past
   t.is(hex(big.serialize()), before)
 })
 
+test('Experiment: names starting with U+FEFF and -0 counts (found by the fuzzer); a merge refused by one variant changes no other', (t) => {
+  const e = new Experiment()
+  e.variant('\uFEFFB').expose(2)
+  e.variant('B').expose(1)
+  const bytes = e.serialize()
+  // Before: the decoder dropped the BOM, and the two names collided ("appears twice").
+  const back = Experiment.deserialize(bytes)
+  t.is(hex(back.serialize()), hex(bytes))
+  // Exposures -0: a second encoding of 0 (it came back as +0, other bytes).
+  const one = new Experiment()
+  one.variant('A').expose(0)
+  const negZero = one.serialize()
+  new DataView(negZero.buffer).setFloat64(12 + 2 + 1, -0, true)
+  t.throws(() => Experiment.deserialize(negZero), { instanceOf: RangeError, message: /exposures is -0/ })
+  // A full variant B (2^53 values) refuses the merge before variant A changes.
+  const target = new Experiment()
+  target.variant('A').expose(1).observe(1)
+  target.variant('B').observe(1)
+  const full = target.serialize()
+  // B's Moments count (u64) sits after A's record: 12 + (2 + 1 + 16 + 80) + 2 + 1 + 16 + 8.
+  new DataView(full.buffer).setBigUint64(12 + 99 + 19 + 8, 2n ** 53n, true)
+  const big = Experiment.deserialize(full)
+  const before = hex(big.serialize())
+  const incoming = new Experiment()
+  incoming.variant('A').expose(5).observe(2)
+  incoming.variant('B').observe(3)
+  t.throws(() => big.merge(incoming.serialize()), { instanceOf: RangeError, message: /2\^53/ })
+  t.is(hex(big.serialize()), before, 'variant A unchanged too')
+})
+
 test('one decoder per format: the binding exports no decoder or merge of bytes that nothing calls', (t) => {
   const binding = loadNative().binding as Record<string, unknown> | null
   if (binding === null) return t.pass('native binary not loaded')
@@ -155,7 +185,7 @@ test('decoder fuzzer, short run: every format, every input decodes to a valid ob
   const fuzzer = createFuzzer(loadLib('src'))
   const failures: Failure[] = []
   for (const format of FORMATS) {
-    const r = fuzzer.fuzzFormat(format, 19, format === 'hll' ? 600 : format === 'server-state' ? 300 : 3000, failures)
+    const r = fuzzer.fuzzFormat(format, 19, format === 'hll' || format === 'experiment' ? 600 : format === 'server-state' ? 300 : 3000, failures)
     t.log(`${format}: ${r.inputs} inputs, ${r.decoded} decoded, ${r.refused} refused (${r.ms.toFixed(0)} ms)`)
     t.true(r.decoded > 0 && r.refused > 0, `${format}: both outcomes reached`)
   }

@@ -29,6 +29,14 @@ out('quantile', 'sum-nan', hs.QuantileSketch.deserialize(new hs.QuantileSketch()
 out('quantile', 'weighted', new hs.QuantileSketch({ relativeAccuracy: 1e-6, maxBins: 4 }).add(0.5, 0.1).add(-2, 0.2).add(0, 0.3).add(1e300, 1e300).serialize())
 out('moments', 'overflowed', new hs.Moments().addMany([1e200, -1e200, 3]).serialize())
 out('counters', 'bom', new hs.GCounter({ replica: '\uFEFFa', incarnation: 1 }).inc(1).merge(new hs.GCounter({ replica: 'a', incarnation: 1 }).inc(2)).serialize())
+{
+  const e = new hs.Experiment()
+  e.variant('control').expose(1000).convert(31).observe(12.5)
+  e.variant('B').expose(990).convert(40)
+  for (const v of [3, 1e9, -2]) e.variant('\uFEFFB').observe(v)
+  out('experiment', 'three-variants', e.serialize())
+  out('experiment', 'empty', new hs.Experiment().serialize())
+}
 out('hll_redis', 'sparse-mixed', Buffer.concat([Buffer.from('HYLL\x01\0\0\0\0\0\0\0\0\0\0\0', 'latin1'), Buffer.from([0x40, 0x09, 0x8c, 0x03, 0x7f, 0xf0])]))
 {
   const req = createRequire(import.meta.url)

@@ -53,11 +53,11 @@ export function loadLib(from: 'src' | 'dist'): Lib {
   }
 }
 
-export const FORMATS = ['hll', 'moments', 'counters', 'quantile', 'server-state'] as const
+export const FORMATS = ['hll', 'moments', 'counters', 'quantile', 'experiment', 'server-state'] as const
 export type Format = (typeof FORMATS)[number]
 
 /** The committed corpus folder of each format (shared with the cargo-fuzz target of the same format, if any). */
-const CORPUS: Record<Format, string> = { hll: 'hll_redis', moments: 'moments', counters: 'counters', quantile: 'quantile', 'server-state': 'server_state' }
+const CORPUS: Record<Format, string> = { hll: 'hll_redis', moments: 'moments', counters: 'counters', quantile: 'quantile', experiment: 'experiment', 'server-state': 'server_state' }
 const ROOT = join(__dirname, '..', '..')
 const REGISTERS = 16384
 const MAX_REGISTER = 51
@@ -132,7 +132,8 @@ function mergeOrUnchanged<T extends { serialize(): Uint8Array }>(target: T, merg
 
 /** The fuzzer over one loaded library. */
 export function createFuzzer(lib: Lib) {
-  const { GCounter, HyperLogLog, Moments, PNCounter, QuantileSketch } = lib.index
+  const { Experiment, GCounter, HyperLogLog, Moments, PNCounter, QuantileSketch } = lib.index
+  type Experiment = Index.Experiment
   type HyperLogLog = Index.HyperLogLog
   type Moments = Index.Moments
   type GCounter = Index.GCounter
@@ -214,6 +215,16 @@ export function createFuzzer(lib: Lib) {
         ;(c as GCounter).merge(other as GCounter)
       }
       return c.serialize()
+    },
+    experiment(r) {
+      const e = new Experiment()
+      for (let k = r.int(4); k > 0; k--) {
+        const v = e.variant(r.pick(['A', 'B', 'control', '\uFEFFB', 'ü']))
+        v.expose(r.int(1000))
+        v.convert(r.int(10))
+        for (let i = r.pick([0, 1, 3, 100]); i > 0; i--) v.observe(randomValue(r))
+      }
+      return e.serialize()
     },
     'server-state'(r) {
       const store = newStore()
@@ -458,6 +469,29 @@ export function createFuzzer(lib: Lib) {
     return true
   }
 
+  const REF_XP = (() => {
+    const e = new Experiment()
+    e.variant('A').expose(10).convert(2).observe(1.5)
+    e.variant('B').expose(3).observe(2)
+    return e.serialize()
+  })()
+
+  /** Experiment bytes: decodes (same bytes again) or a RangeError; a merge of them succeeds or leaves the target unchanged. */
+  function checkExperiment(bytes: Uint8Array): boolean {
+    let e!: Experiment
+    if (refuses(() => (e = Experiment.deserialize(bytes)))) {
+      // merge(bytes) parses the same way: refused, nothing changed.
+      const into = Experiment.deserialize(REF_XP)
+      check(refuses(() => into.merge(bytes)), 'merge(bytes) accepts what deserialize refuses')
+      check(same(into.serialize(), REF_XP), 'a refused merge(bytes) changed the experiment')
+      return false
+    }
+    check(same(e.serialize(), bytes), 're-serializes to other bytes')
+    const into = Experiment.deserialize(REF_XP)
+    if (mergeOrUnchanged(into, () => into.merge(bytes))) check(!refuses(() => Experiment.deserialize(into.serialize())), 'a merge result does not deserialize')
+    return true
+  }
+
   // ---- the server's state file (server/state.ts): a checksummed JSON body of series states -----
 
   const serverState = lib.server.state
@@ -549,7 +583,7 @@ export function createFuzzer(lib: Lib) {
     return seal(body)
   }
 
-  const ORACLES: Record<Format, (b: Uint8Array) => boolean> = { hll: checkHll, moments: checkMoments, counters: checkCounters, quantile: checkQuantile, 'server-state': checkServerState }
+  const ORACLES: Record<Format, (b: Uint8Array) => boolean> = { hll: checkHll, moments: checkMoments, counters: checkCounters, quantile: checkQuantile, experiment: checkExperiment, 'server-state': checkServerState }
   const MUTATORS: Partial<Record<Format, typeof mutate>> = { 'server-state': mutateServerState }
 
   /** The committed corpus of a format plus `generated` valid states built from random data. */
