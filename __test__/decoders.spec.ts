@@ -5,6 +5,7 @@ import test from 'ava'
 
 import { Experiment, GCounter, Moments, PNCounter, QuantileSketch } from '../index'
 import { loadNative } from '../lib/backend/native'
+import { clusterViewModel } from '../server/cluster'
 import { SharedCounters } from '../server/counters'
 import { renderText } from '../server/exposition'
 import { NameMapper } from '../server/mapping'
@@ -92,6 +93,15 @@ test('server state: a series state that would not render as exposition text is r
   const store = mkStore()
   t.true(restoreSeries(store, { key: 'g|a:b', type: 'g', count: 2, lastSeen: now, value: 1.5 }, now))
   t.is([...renderText(store, 'prometheus')].join('').split('\n').filter((l) => l && !l.startsWith('#')).join(), 'g{a="b"} 1.5')
+})
+
+test('server cluster: a node state in Redis that is not one is left out of the cluster view (it was merged as it was)', (t) => {
+  const good = { key: 'c', type: 'c', count: 2, lastSeen: 1, sum: 5 }
+  const hashes = [new Map([['c', JSON.stringify(good)]]), new Map([['c', JSON.stringify({ ...good, count: '3', sum: '7' })]]), new Map([['c', '{not json']])]
+  // Before: count 2 + '3' = '23' and sum '57' (string concatenation), or a SyntaxError.
+  const view = clusterViewModel(hashes, 'c')!
+  t.is(view.count, 2)
+  t.is(view.sum, 5)
 })
 
 test('GCounter/PNCounter: a magic that is not UTF-8 is a RangeError (it was a TypeError from TextDecoder)', (t) => {

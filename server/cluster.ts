@@ -28,7 +28,7 @@ import Redis, { Cluster } from 'ioredis'
 
 import { HyperLogLog, QuantileSketch } from '../index'
 import { SmallSketch } from './small-sketch'
-import { b64, checkSeriesState, restoreSeries, seriesState, unb64, type SeriesState } from './state'
+import { b64, checkSeriesState, parseSeriesState, restoreSeries, seriesState, unb64, type SeriesState } from './state'
 import { HttpError, QUANTILES, seriesKey, type Store } from './store'
 import { BucketState, type Bucket } from './windows'
 
@@ -82,7 +82,10 @@ export function applyPublishModel(hash: Map<string, string>, seq: number, fields
 
 /** The cluster's view of one series from the nodes' state hashes (each a Map, as `applyPublishModel` leaves it). */
 export function clusterViewModel(hashes: Map<string, string>[], key: string): ReturnType<typeof mergeStates> | null {
-  const states = hashes.map((h) => h.get(key)).filter((v): v is string => v !== undefined).map((v) => JSON.parse(v) as SeriesState)
+  const states = hashes
+    .map((h) => h.get(key))
+    .map((v) => (v === undefined ? null : parseSeriesState(v)))
+    .filter((v): v is SeriesState => v !== null)
   return states.length === 0 ? null : mergeStates(states)
 }
 
@@ -359,8 +362,9 @@ export class ClusterNode {
     const key = seriesKey(name, tags)
     const nodes = (await this.redis.zrange(KEYS.nodes, 0, -1)).sort()
     const states = (await Promise.all(nodes.map((n) => this.redis.hget(KEYS.state(n), key))))
-      .map((v) => (v === null ? null : (JSON.parse(v) as SeriesState)))
-      .filter((v): v is SeriesState => v !== null && checkSeriesState(v))
+      // A node's state that is not one (corrupt in Redis) is left out, as a node without the series.
+      .map((v) => (v === null ? null : parseSeriesState(v)))
+      .filter((v): v is SeriesState => v !== null)
     if (states.length === 0) throw new HttpError(404, `unknown series ${JSON.stringify(key)} on every node`)
     const type = states[0].type
     const merged = mergeStates(states)

@@ -76,17 +76,50 @@ function base64Field(st: SeriesState, field: 'sketch' | 'hll'): Uint8Array {
 }
 
 /**
+ * Checks a series state's plain fields (what `checkSeriesState` leaves out): a RangeError names
+ * the first bad one. The sketch and HyperLogLog bytes are checked by their decoders.
+ */
+export function checkSeriesFields(st: SeriesState): void {
+  if (!(Number.isSafeInteger(st.count) && st.count >= 0)) throw new RangeError(`count must be a whole number >= 0, got ${JSON.stringify(st.count)}`)
+  if (!finite(st.lastSeen)) throw new RangeError(`lastSeen must be a finite number, got ${JSON.stringify(st.lastSeen)}`)
+  // As the ingest parsers refuse them ('bad_tag'): an empty name or tag name has no exposition.
+  const { name, tags } = parseKey(st.key)
+  if (name === '' || tags.some(([k]) => k === '')) throw new RangeError(`key ${JSON.stringify(st.key)} has an empty name or tag name`)
+  const kind = KIND_OF[st.type]
+  if (kind === 'counter') {
+    optionalNumber(st, 'sum')
+    optionalNumber(st, 'comp')
+  } else if (kind === 'gauge') optionalNumber(st, 'value')
+  else if (kind === 'dist') {
+    if (typeof st.sketch !== 'string') throw new RangeError(`sketch must be a base64 string, got ${typeof st.sketch}`)
+  } else if (typeof st.hll !== 'string') throw new RangeError(`hll must be a base64 string, got ${typeof st.hll}`)
+}
+
+/** A series state from JSON (a node's state in Redis), or null if it is not one. */
+export function parseSeriesState(json: string): SeriesState | null {
+  let st: unknown
+  try {
+    st = JSON.parse(json)
+  } catch {
+    return null
+  }
+  if (!checkSeriesState(st)) return null
+  try {
+    checkSeriesFields(st)
+  } catch {
+    return null
+  }
+  return st
+}
+
+/**
  * Loads one series' state into the store (creating it); false when a limit or the mapping refuses
  * it. The state comes from a file or from Redis, so every field is checked (and the sketch or
  * HyperLogLog decoded) before the series is created: a RangeError leaves the store unchanged, and
  * what loads renders as valid exposition text (a gauge value is a number, never text).
  */
 export function restoreSeries(store: Store, st: SeriesState, now: number): boolean {
-  if (!(Number.isSafeInteger(st.count) && st.count >= 0)) throw new RangeError(`count must be a whole number >= 0, got ${JSON.stringify(st.count)}`)
-  if (!finite(st.lastSeen)) throw new RangeError(`lastSeen must be a finite number, got ${JSON.stringify(st.lastSeen)}`)
-  // As the ingest parsers refuse them ('bad_tag'): an empty name or tag name has no exposition.
-  const { name, tags } = parseKey(st.key)
-  if (name === '' || tags.some(([k]) => k === '')) throw new RangeError(`key ${JSON.stringify(st.key)} has an empty name or tag name`)
+  checkSeriesFields(st)
   const kind = KIND_OF[st.type]
   let apply: (s: Series) => void
   if (kind === 'counter') {
