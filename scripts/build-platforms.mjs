@@ -18,7 +18,8 @@
 // linux-x64-musl: napi's `-x` route, cargo-zigbuild (crates.io) with zig from PyPI's ziglang
 // (scripts/install-musl-tools.sh installs them, and the musl Node that scripts/smoke-musl.mjs uses).
 //
-// Other hosts (macOS, Windows, Linux on arm64 or musl) build `host` with a plain `napi build`.
+// Other hosts (macOS, Windows, Linux on arm64 or musl) build `host` with a plain `napi build`
+// (on Alpine, that is the musl binding).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -157,7 +158,7 @@ for (const platform of wanted) {
   const isHost = platform === host
   const crossable = process.platform === 'linux' && process.arch === 'x64'
   if (platform.endsWith('-gnu') && platform.startsWith('linux-') && crossable) buildGnu(platform, isHost)
-  else if (platform === 'linux-x64-musl' && crossable) buildMusl(platform, isHost)
+  else if (platform === 'linux-x64-musl' && crossable && !isHost) buildMusl(platform, isHost)
   else if (isHost) buildPlain(platform)
   else throw new Error(`cannot build ${platform} on ${host} (known: host, ${Object.keys(PLATFORMS).join(', ')})`)
 }
