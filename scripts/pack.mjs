@@ -1,7 +1,8 @@
 // Packs hotstats the way `napi prepublish` publishes it: the main package with
 // optionalDependencies on every platform package, and this platform's package holding the
 // release binary. Writes tarballs to target/pack/ and prints their paths as JSON.
-// Needs `npm run build` first.
+// Needs `npm run build` first (or scripts/build-platforms.mjs PLATFORM for another platform):
+// node scripts/pack.mjs [PLATFORM], linux-x64-gnu by default.
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -33,9 +34,12 @@ delete pkg.scripts
 writeFileSync(join(stage, 'package.json'), JSON.stringify(pkg, null, 2))
 const main = pack(stage)
 
-// This platform's package with the release binary.
-const binary = join(root, `hotstats.${platform}.node`)
-if (!existsSync(binary)) throw new Error(`${binary} is missing: run npm run build first`)
+// The platform's package with its release binary: scripts/build-platforms.mjs leaves every
+// platform's in target/npm-artifacts/ (linux-gnu ones linked against glibc 2.17).
+const binary = join(root, 'target/npm-artifacts', `hotstats.${platform}.node`)
+if (!existsSync(binary)) {
+  throw new Error(`${binary} is missing: run npm run build (this machine's) or node scripts/build-platforms.mjs ${platform}`)
+}
 const pstage = join(out, `stage-${platform}`)
 cpSync(join(root, 'npm', platform), pstage, { recursive: true })
 copyFileSync(binary, join(pstage, `hotstats.${platform}.node`))

@@ -20,10 +20,5 @@ echo "== aarch64: statistical tests against scipy (qemu)"
 cargo test -p hotstats-core --release --target $T --target-dir $DIR --test inference_scipy
 echo "== aarch64: control charts against the reference (qemu)"
 cargo test -p hotstats-core --release --target $T --target-dir $DIR --test spc_reference
-echo "== aarch64: cross-compile the Node binding (linux-arm64-gnu package)"
-cargo build -p hotstats-node --release --target $T --target-dir $DIR
-out=$DIR/$T/release/libhotstats_node.so
-file "$out" 2>/dev/null || true
-mkdir -p target/npm-artifacts
-cp "$out" target/npm-artifacts/hotstats.linux-arm64-gnu.node
-echo "aarch64 binding: target/npm-artifacts/hotstats.linux-arm64-gnu.node"
+echo "== aarch64: the Node binding (linux-arm64-gnu package; glibc 2.17, napi-rs's cross toolchain)"
+node scripts/build-platforms.mjs linux-arm64-gnu

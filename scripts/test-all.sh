@@ -3,8 +3,15 @@
 # prometheus/promtool, chromium; the aarch64 cross toolchain and qemu), builds (cargo and tsc are
 # incremental), then
 #   1. the Rust core's tests (x86_64: AVX2 vs scalar, accuracy, units),
-#   2. the aarch64 core tests under qemu (NEON vs scalar) and the aarch64 binding cross-build,
-#   3. the ava specs on the native backend, and again with HOTSTATS_BACKEND=js.
+#   2. the aarch64 core tests under qemu (NEON vs scalar) and the linux-arm64-gnu binding,
+#   3. the linux-x64-musl binding, loaded in a musl Node (scripts/smoke-musl.mjs),
+#   4. the glibc floor of every linux-gnu binding: nothing above GLIBC_2.17, and each loads on
+#      glibc 2.17 itself (scripts/check-glibc-floor.mjs, after its self-test shows it fails a
+#      host-linked binary),
+#   5. the ava specs on the native backend, and again with HOTSTATS_BACKEND=js.
+# The bindings are built by scripts/build-platforms.mjs (npm run build: this machine's;
+# linux-gnu ones against glibc 2.17 with napi-rs's cross toolchain). HOTSTATS_SKIP_AARCH64=1 and
+# HOTSTATS_SKIP_MUSL=1 skip those platforms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUST_BACKTRACE=0
@@ -21,6 +28,14 @@ if [ "${HOTSTATS_SKIP_AARCH64:-0}" != 1 ]; then
   echo "== aarch64 (qemu)"
   bash scripts/test-aarch64.sh
 fi
+if [ "${HOTSTATS_SKIP_MUSL:-0}" != 1 ]; then
+  echo "== linux-x64-musl binding (cargo-zigbuild), loaded in a musl Node"
+  node scripts/build-platforms.mjs linux-x64-musl
+  node scripts/smoke-musl.mjs
+fi
+echo "== glibc floor (2.17) of every linux-gnu binding, and the check's self-test"
+node scripts/check-glibc-floor.mjs --self-test --load
+node scripts/check-glibc-floor.mjs --load
 echo "== ava, native backend"
 npx ava
 echo "== ava, HOTSTATS_BACKEND=js"
