@@ -19,6 +19,8 @@
 
 pub mod lanes;
 pub mod scalar;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+mod simd;
 
 #[cfg(target_arch = "x86_64")]
 pub mod avx2;
@@ -258,20 +260,21 @@ mod avx2_entry {
         unsafe { avx2::sum_lanes(x) }
     }
     pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
         unsafe { avx2::dev_lanes(x, m) }
     }
     pub fn min_max(x: &[f64]) -> MinMax {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
         unsafe { avx2::min_max(x) }
     }
     pub fn bucket_indices(bounds: &[f64], xs: &[f64], out: &mut [u32]) {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
         unsafe { avx2::bucket_indices(bounds, xs, out) }
     }
     pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
         assert!(out.len() >= xs.len(), "out is shorter than xs");
-        // SAFETY: as above; `out` holds xs.len() indices (asserted).
+        // SAFETY: only called through a Kernels table built after the AVX2 check; `out` holds
+        // xs.len() indices (asserted).
         unsafe { crate::quantile::mapping::index_many_avx2(multiplier, xs, floor, out) }
     }
 }
@@ -288,16 +291,17 @@ mod neon_entry {
         unsafe { neon::sum_lanes(x) }
     }
     pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the NEON check.
         unsafe { neon::dev_lanes(x, m) }
     }
     pub fn min_max(x: &[f64]) -> MinMax {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the NEON check.
         unsafe { neon::min_max(x) }
     }
     pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
         assert!(out.len() >= xs.len(), "out is shorter than xs");
-        // SAFETY: as above; `out` holds xs.len() indices (asserted).
+        // SAFETY: only called through a Kernels table built after the NEON check; `out` holds
+        // xs.len() indices (asserted).
         unsafe { crate::quantile::mapping::index_many_neon(multiplier, xs, floor, out) }
     }
 }
