@@ -99,7 +99,7 @@ impl Layout {
                 self.capacity
             ));
         }
-        if !(self.key_log_bytes % 4 == 0 && (64..=MAX_KEY_LOG).contains(&self.key_log_bytes)) {
+        if !(self.key_log_bytes.is_multiple_of(4) && (64..=MAX_KEY_LOG).contains(&self.key_log_bytes)) {
             return Err(format!(
                 "keyLogBytes must be a multiple of 4 from 64 to {MAX_KEY_LOG}, got {}",
                 self.key_log_bytes
@@ -178,7 +178,7 @@ impl Pool {
     /// # Safety
     /// `mem` must point to `len` bytes, 8-byte aligned, alive while the view is used.
     pub unsafe fn open(mem: *mut u8, len: usize) -> Result<Pool, String> {
-        if (mem as usize) % 8 != 0 || len < POOL_HEADER {
+        if !(mem as usize).is_multiple_of(8) || len < POOL_HEADER {
             return Err("an ingest pool is 8-byte aligned and at least its header long".into());
         }
         let mut pool = Pool {
@@ -230,7 +230,7 @@ impl Pool {
 
     fn at<T>(&self, offset: usize) -> *const T {
         debug_assert!(offset + core::mem::size_of::<T>() <= self.len);
-        debug_assert!(offset % core::mem::align_of::<T>() == 0);
+        debug_assert!(offset.is_multiple_of(core::mem::align_of::<T>()));
         // In bounds by construction of every offset below.
         unsafe { self.base.add(offset) as *const T }
     }

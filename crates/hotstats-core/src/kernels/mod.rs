@@ -1,6 +1,6 @@
 //! Float64 summary kernels: sum, mean, min, max, variance, standard deviation, summary.
 //!
-//! Every backend (AVX2, NEON, scalar Rust, and the TypeScript port in `lib/js/kernels.ts`)
+//! Every backend (AVX-512, AVX2, NEON, scalar Rust, and the TypeScript port in `lib/js/kernels.ts`)
 //! computes the same IEEE operations in the same order (see [`lanes`]), so a given input gives
 //! the same bits everywhere. Choose a backend once with [`Backend::detect`] or
 //! [`Backend::parse`], then keep the returned [`Kernels`] (a table of function pointers).
@@ -17,6 +17,10 @@
 //!   inputs, the cascaded pass the ill-conditioned rest;
 //! - a sum whose only terms are zeros is `+0`, even if they are all `-0`.
 
+// Every `unsafe` block here says why it is sound (the crate gets the same lint; this keeps the
+// kernels checked on their own).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod lanes;
 pub mod scalar;
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
@@ -24,6 +28,8 @@ mod simd;
 
 #[cfg(target_arch = "x86_64")]
 pub mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub mod avx512;
 #[cfg(target_arch = "aarch64")]
 pub mod neon;
 
@@ -37,12 +43,14 @@ pub enum Backend {
     Scalar,
     Avx2,
     Neon,
+    Avx512,
 }
 
 /// Why a backend cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BackendError {
-    /// The name is not one of `auto`, `scalar`, `avx2`, `neon` (`js` is handled above this crate).
+    /// The name is not one of `auto`, `scalar`, `avx2`, `avx512`, `neon` (`js` is handled above
+    /// this crate).
     Unknown(String),
     /// The backend exists but this CPU or build cannot run it.
     Unsupported { backend: Backend, reason: String },
@@ -55,7 +63,7 @@ impl fmt::Display for BackendError {
         match self {
             BackendError::Unknown(name) => write!(
                 f,
-                "unknown backend {name:?}: expected one of auto, js, scalar, avx2, neon"
+                "unknown backend {name:?}: expected one of auto, js, scalar, avx2, avx512, neon"
             ),
             BackendError::Unsupported { backend, reason } => {
                 write!(f, "backend {:?} cannot run here: {reason}", backend.name())
@@ -73,14 +81,20 @@ impl fmt::Display for BackendError {
 impl std::error::Error for BackendError {}
 
 impl Backend {
-    /// Every native backend, in a fixed order (stable ids for the bindings).
-    pub const ALL: [Backend; 3] = [Backend::Scalar, Backend::Avx2, Backend::Neon];
+    /// Every native backend, in a fixed order (stable ids for the bindings: new ones go last).
+    pub const ALL: [Backend; 4] = [
+        Backend::Scalar,
+        Backend::Avx2,
+        Backend::Neon,
+        Backend::Avx512,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Backend::Scalar => "scalar",
             Backend::Avx2 => "avx2",
             Backend::Neon => "neon",
+            Backend::Avx512 => "avx512",
         }
     }
 
@@ -90,14 +104,17 @@ impl Backend {
             "" | "auto" => Ok(Backend::detect()),
             "scalar" => Ok(Backend::Scalar),
             "avx2" => Ok(Backend::Avx2),
+            "avx512" => Ok(Backend::Avx512),
             "neon" => Ok(Backend::Neon),
             other => Err(BackendError::Unknown(other.to_string())),
         }
     }
 
-    /// The fastest backend this CPU runs.
+    /// The fastest backend this CPU runs: AVX-512, else AVX2 (x86_64); NEON (aarch64); scalar.
     pub fn detect() -> Backend {
-        if Backend::Avx2.check().is_ok() {
+        if Backend::Avx512.check().is_ok() {
+            Backend::Avx512
+        } else if Backend::Avx2.check().is_ok() {
             Backend::Avx2
         } else if Backend::Neon.check().is_ok() {
             Backend::Neon
@@ -128,6 +145,26 @@ impl Backend {
                 #[cfg(not(target_arch = "x86_64"))]
                 {
                     unsupported("AVX2 exists only on x86_64")
+                }
+            }
+            Backend::Avx512 => {
+                // Every sub-feature this backend's kernels use: F and DQ (`vrangepd`) for the
+                // lanes, AVX2 for the sketch and histogram index kernels it shares with `avx2`.
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if is_x86_feature_detected!("avx512f")
+                        && is_x86_feature_detected!("avx512dq")
+                        && is_x86_feature_detected!("avx")
+                        && is_x86_feature_detected!("avx2")
+                    {
+                        Ok(())
+                    } else {
+                        unsupported("this x86_64 CPU lacks AVX-512F/DQ")
+                    }
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    unsupported("AVX-512 exists only on x86_64")
                 }
             }
             Backend::Neon => {
@@ -167,6 +204,17 @@ impl Backend {
                 sum_lanes: avx2_entry::sum_lanes,
                 dev_lanes: avx2_entry::dev_lanes,
                 min_max: avx2_entry::min_max,
+                bucket_indices: avx2_entry::bucket_indices,
+                quantile_indices: avx2_entry::quantile_indices,
+            },
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => Kernels {
+                backend: self,
+                fast_lanes: avx512_entry::fast_lanes,
+                sum_lanes: avx512_entry::sum_lanes,
+                dev_lanes: avx512_entry::dev_lanes,
+                min_max: avx512_entry::min_max,
+                // The AVX2 index kernels (this backend's check includes AVX2): the same indices.
                 bucket_indices: avx2_entry::bucket_indices,
                 quantile_indices: avx2_entry::quantile_indices,
             },
@@ -236,6 +284,9 @@ pub fn cpu_features() -> Vec<&'static str> {
         if is_x86_feature_detected!("avx512f") {
             out.push("avx512f");
         }
+        if is_x86_feature_detected!("avx512dq") {
+            out.push("avx512dq");
+        }
     }
     #[cfg(target_arch = "aarch64")]
     {
@@ -248,6 +299,27 @@ pub fn cpu_features() -> Vec<&'static str> {
 
 // Safe entry points to the `#[target_feature]` kernels. They are only reachable through a
 // `Kernels` table, and `Backend::kernels` builds that table only after `check()` succeeded.
+#[cfg(target_arch = "x86_64")]
+mod avx512_entry {
+    use super::{avx512, FastLanes, Lanes, MinMax};
+    pub fn fast_lanes(x: &[f64]) -> FastLanes {
+        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        unsafe { avx512::fast_lanes(x) }
+    }
+    pub fn sum_lanes(x: &[f64]) -> Lanes {
+        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        unsafe { avx512::sum_lanes(x) }
+    }
+    pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
+        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        unsafe { avx512::dev_lanes(x, m) }
+    }
+    pub fn min_max(x: &[f64]) -> MinMax {
+        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        unsafe { avx512::min_max(x) }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2_entry {
     use super::{avx2, FastLanes, Lanes, MinMax};
@@ -273,8 +345,8 @@ mod avx2_entry {
     }
     pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
         assert!(out.len() >= xs.len(), "out is shorter than xs");
-        // SAFETY: only called through a Kernels table built after the AVX2 check; `out` holds
-        // xs.len() indices (asserted).
+        // SAFETY: only called through a Kernels table built after the AVX2 check (the avx2 and
+        // avx512 backends' checks both include AVX2); `out` holds xs.len() indices (asserted).
         unsafe { crate::quantile::mapping::index_many_avx2(multiplier, xs, floor, out) }
     }
 }
