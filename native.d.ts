@@ -244,8 +244,8 @@ export declare function nativeBackends(): Array<NativeBackend>
 export declare function pncounterMerge(a: Uint8Array, b: Uint8Array): Uint8Array
 
 /**
- * Chooses the process-wide native backend once ("auto", "scalar", "avx2" or "neon") and returns
- * its name. Errors if the CPU cannot run it, or if another backend was already chosen.
+ * Chooses the process-wide native backend once ("auto", "scalar", "avx2", "avx512" or "neon")
+ * and returns its name. Errors if the CPU cannot run it, or if another backend was already chosen.
  */
 export declare function selectBackend(name: string): string
 
