@@ -191,3 +191,54 @@ test('scalar, avx2 and avx512 give the same bits pairwise: NaN, ±Inf, subnormal
   t.log(`${checks} backend-vs-js comparisons (all equal, so equal pairwise)`)
   t.true(checks >= 4 * 301 * 3, 'every family and length was compared')
 })
+
+test('the JS sum of up to 16 elements (the written-out tree) equals the general tree, bit for bit', async (t) => {
+  // lib/js/kernels.ts sums n <= 16 with the tree written out on locals; sumCascaded runs the
+  // lane loop and the general reduceInPlace: the same lanes, so the same bits are required.
+  const js = await import('../lib/js/kernels')
+  const spread = fc
+    .tuple(fc.double({ min: 1, max: 2, noNaN: true }), fc.integer({ min: -60, max: 60 }), fc.boolean())
+    .map(([m, e, neg]) => (neg ? -m : m) * 2 ** e)
+  const tricky = [NaN, Infinity, -Infinity, 0, -0, 5e-324, -5e-324, 1e308, -1e308, 1, -1, 2 ** 53, -(2 ** 53), 0.1, 1e-300, 3e300]
+  let checks = 0
+  fc.assert(
+    // Random mantissas over a 2^±60 spread: the errors of the tree's sums are themselves inexact,
+    // so the second-level compensation (cc) is non-zero and its place in the tree shows.
+    fc.property(fc.array(fc.oneof(hostile(true), fc.constantFrom(...tricky), spread), { maxLength: 16 }), (vals) => {
+      const x = Float64Array.from(vals)
+      checks++
+      return Object.is(js.sum(x), js.sumCascaded(x))
+    }),
+    { numRuns: 20000, seed: 1616 },
+  )
+  // Cancellation: big terms and their negations around small ones, in a random order. The
+  // tree's s parts cancel, so the answer lives in the compensation (c, cc) alone.
+  const small = fc.tuple(fc.double({ min: 1, max: 2, noNaN: true }), fc.integer({ min: -160, max: -40 }), fc.boolean()).map(([m, e, neg]) => (neg ? -m : m) * 2 ** e)
+  fc.assert(
+    fc.property(fc.array(spread, { minLength: 1, maxLength: 6 }), fc.array(small, { minLength: 1, maxLength: 4 }), fc.nat(), (big, tiny, seed) => {
+      const vals = [...big, ...tiny, ...big.map((v) => -v)]
+      let r = seed
+      for (let i = vals.length - 1; i > 0; i--) {
+        r = (r * 1103515245 + 12345) % 2147483648
+        const j = r % (i + 1)
+        ;[vals[i], vals[j]] = [vals[j], vals[i]]
+      }
+      const x = Float64Array.from(vals)
+      checks++
+      return Object.is(js.sum(x), js.sumCascaded(x))
+    }),
+    { numRuns: 20000, seed: 1717 },
+  )
+  // Every length with each special value at each position.
+  for (let n = 1; n <= 16; n++) {
+    for (const v of tricky) {
+      for (let pos = 0; pos < n; pos++) {
+        const x = new Float64Array(n).map((_, i) => (i % 3) - 1 + i * 1e-3)
+        x[pos] = v
+        t.true(Object.is(js.sum(x), js.sumCascaded(x)), `n=${n} x[${pos}]=${v}`)
+        checks++
+      }
+    }
+  }
+  t.log(`${checks} short sums compared`)
+})
