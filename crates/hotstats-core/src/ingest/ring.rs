@@ -99,7 +99,9 @@ impl Layout {
                 self.capacity
             ));
         }
-        if !(self.key_log_bytes.is_multiple_of(4) && (64..=MAX_KEY_LOG).contains(&self.key_log_bytes)) {
+        if !(self.key_log_bytes.is_multiple_of(4)
+            && (64..=MAX_KEY_LOG).contains(&self.key_log_bytes))
+        {
             return Err(format!(
                 "keyLogBytes must be a multiple of 4 from 64 to {MAX_KEY_LOG}, got {}",
                 self.key_log_bytes
