@@ -2,7 +2,9 @@
 //! throughput [sizes...]`. Each round times every backend once (the order rotates per round);
 //! prints the median and min-max over the rounds in elements per ns, so a busy moment on a
 //! shared machine shows as spread, not as a difference between backends. `KERNEL=sum` (default),
-//! `cascaded`, `variance` or `minmax`; `ROUNDS` (default 7).
+//! `cascaded`, `variance` or `minmax`; `ROUNDS` (default 7); `CLOCK=cpu` times this thread's
+//! on-CPU time (Linux `/proc/thread-self/schedstat`) instead of the wall clock, which leaves out
+//! the time other processes had the CPU (for direction on a busy machine).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -18,7 +20,25 @@ fn run(k: &Kernels, kernel: &str, x: &[f64]) -> f64 {
     }
 }
 
+/// Nanoseconds: the wall clock, or this thread's on-CPU time with `CLOCK=cpu`.
+fn now_ns(cpu: bool, start: Instant) -> f64 {
+    if cpu {
+        if let Ok(text) = std::fs::read_to_string("/proc/thread-self/schedstat") {
+            if let Some(ns) = text
+                .split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+            {
+                return ns;
+            }
+        }
+    }
+    start.elapsed().as_nanos() as f64
+}
+
 fn main() {
+    let cpu = std::env::var("CLOCK").is_ok_and(|c| c == "cpu");
+    let start = Instant::now();
     let kernel = std::env::var("KERNEL").unwrap_or_else(|_| "sum".into());
     let rounds: usize = std::env::var("ROUNDS")
         .ok()
@@ -48,11 +68,11 @@ fn main() {
         for r in 0..rounds + 1 {
             for j in 0..backends.len() {
                 let i = (j + r) % backends.len();
-                let t0 = Instant::now();
+                let t0 = now_ns(cpu, start);
                 for _ in 0..reps {
                     black_box(run(&backends[i], &kernel, black_box(&x)));
                 }
-                let ns = t0.elapsed().as_nanos() as f64 / reps as f64;
+                let ns = (now_ns(cpu, start) - t0) / reps as f64;
                 if r > 0 {
                     // Round 0 warms up.
                     times[i].push(ns);
