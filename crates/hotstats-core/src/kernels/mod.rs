@@ -190,6 +190,7 @@ impl Backend {
         Ok(match self {
             Backend::Scalar => Kernels {
                 backend: self,
+                sum: sum_scalar,
                 fast_lanes: scalar::fast_lanes,
                 sum_lanes: scalar::sum_lanes,
                 dev_lanes: scalar::dev_lanes,
@@ -200,6 +201,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => Kernels {
                 backend: self,
+                sum: avx2_entry::sum,
                 fast_lanes: avx2_entry::fast_lanes,
                 sum_lanes: avx2_entry::sum_lanes,
                 dev_lanes: avx2_entry::dev_lanes,
@@ -210,6 +212,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => Kernels {
                 backend: self,
+                sum: avx512_entry::sum,
                 fast_lanes: avx512_entry::fast_lanes,
                 sum_lanes: avx512_entry::sum_lanes,
                 dev_lanes: avx512_entry::dev_lanes,
@@ -221,6 +224,7 @@ impl Backend {
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => Kernels {
                 backend: self,
+                sum: neon_entry::sum,
                 fast_lanes: neon_entry::fast_lanes,
                 sum_lanes: neon_entry::sum_lanes,
                 dev_lanes: neon_entry::dev_lanes,
@@ -299,9 +303,56 @@ pub fn cpu_features() -> Vec<&'static str> {
 
 // Safe entry points to the `#[target_feature]` kernels. They are only reachable through a
 // `Kernels` table, and `Backend::kernels` builds that table only after `check()` succeeded.
+/// The whole of `sum` over one backend's lane passes: the short-input shortcut, the fast pass and
+/// its certificate, else the cascaded pass. `#[inline(always)]` so that each backend's entry
+/// compiles it, the reduction tree included, with that backend's instruction set (the tree is
+/// the fixed cost of short sums: LLVM vectorizes it without reordering any operation).
+#[inline(always)]
+fn sum_with(
+    x: &[f64],
+    fast: impl Fn(&[f64]) -> FastLanes,
+    cascaded: impl Fn(&[f64]) -> Lanes,
+) -> f64 {
+    if x.len() <= LANES {
+        // One element per lane: both passes leave lane l = (x[l] + 0, 0, 0) (TwoSum and
+        // Neumaier with +0 commit no error), so the tree alone gives their common answer.
+        let mut lanes = Lanes::default();
+        for (l, &v) in x.iter().enumerate() {
+            lanes.s[l] = v + 0.0;
+        }
+        return canonical(reduce(&lanes));
+    }
+    match finish_fast(&fast(x), x.len()) {
+        Some(r) => r,
+        None => canonical(reduce(&cascaded(x))),
+    }
+}
+
+fn sum_scalar(x: &[f64]) -> f64 {
+    sum_with(x, scalar::fast_lanes, scalar::sum_lanes)
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512_entry {
     use super::{avx512, FastLanes, Lanes, MinMax};
+    /// `sum` compiled for AVX-512 (see `sum_with`).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F and DQ.
+    #[target_feature(enable = "avx512f,avx512dq")]
+    unsafe fn sum_avx512(x: &[f64]) -> f64 {
+        super::sum_with(
+            x,
+            // SAFETY: this function's contract (AVX-512F and DQ run here).
+            |x| unsafe { avx512::fast_lanes(x) },
+            // SAFETY: as the line above.
+            |x| unsafe { avx512::sum_lanes(x) },
+        )
+    }
+    pub fn sum(x: &[f64]) -> f64 {
+        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        unsafe { sum_avx512(x) }
+    }
     pub fn fast_lanes(x: &[f64]) -> FastLanes {
         // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
         unsafe { avx512::fast_lanes(x) }
@@ -323,6 +374,24 @@ mod avx512_entry {
 #[cfg(target_arch = "x86_64")]
 mod avx2_entry {
     use super::{avx2, FastLanes, Lanes, MinMax};
+    /// `sum` compiled for AVX2 (see `sum_with`).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    unsafe fn sum_avx2(x: &[f64]) -> f64 {
+        super::sum_with(
+            x,
+            // SAFETY: this function's contract (AVX2 runs here).
+            |x| unsafe { avx2::fast_lanes(x) },
+            // SAFETY: as the line above.
+            |x| unsafe { avx2::sum_lanes(x) },
+        )
+    }
+    pub fn sum(x: &[f64]) -> f64 {
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
+        unsafe { sum_avx2(x) }
+    }
     pub fn fast_lanes(x: &[f64]) -> FastLanes {
         // SAFETY: only called through a Kernels table built after the AVX2 check.
         unsafe { avx2::fast_lanes(x) }
@@ -354,6 +423,17 @@ mod avx2_entry {
 #[cfg(target_arch = "aarch64")]
 mod neon_entry {
     use super::{neon, FastLanes, Lanes, MinMax};
+    /// `sum` with the NEON lane passes (see `sum_with`; NEON is the aarch64 baseline, so the
+    /// tree is vectorized already).
+    pub fn sum(x: &[f64]) -> f64 {
+        super::sum_with(
+            x,
+            // SAFETY: only called through a Kernels table built after the NEON check.
+            |x| unsafe { neon::fast_lanes(x) },
+            // SAFETY: as the line above.
+            |x| unsafe { neon::sum_lanes(x) },
+        )
+    }
     pub fn fast_lanes(x: &[f64]) -> FastLanes {
         // SAFETY: only called through a Kernels table built after the NEON check.
         unsafe { neon::fast_lanes(x) }
@@ -399,6 +479,7 @@ pub struct Summary {
 #[derive(Clone, Copy)]
 pub struct Kernels {
     backend: Backend,
+    sum: fn(&[f64]) -> f64,
     fast_lanes: fn(&[f64]) -> FastLanes,
     sum_lanes: fn(&[f64]) -> Lanes,
     dev_lanes: fn(&[f64], f64) -> (Lanes, Lanes),
@@ -442,19 +523,7 @@ impl Kernels {
 
     /// Compensated sum. Empty: 0. See the module docs for NaN, ±Infinity and overflow.
     pub fn sum(&self, x: &[f64]) -> f64 {
-        if x.len() <= LANES {
-            // One element per lane: both passes leave lane l = (x[l] + 0, 0, 0) (TwoSum and
-            // Neumaier with +0 commit no error), so the tree alone gives their common answer.
-            let mut lanes = Lanes::default();
-            for (l, &v) in x.iter().enumerate() {
-                lanes.s[l] = v + 0.0;
-            }
-            return canonical(reduce(&lanes));
-        }
-        match finish_fast(&(self.fast_lanes)(x), x.len()) {
-            Some(r) => r,
-            None => self.sum_cascaded(x),
-        }
+        (self.sum)(x)
     }
 
     /// `sum / count`. Empty: NaN.
