@@ -1,7 +1,8 @@
 //! AVX-512 kernels (x86_64): the 16 lanes are two zmm registers of 8 doubles. Each entry is an
 //! `unsafe fn` with `#[target_feature(enable = "avx512f,avx512dq")]`; the dispatcher in
-//! `mod.rs` calls them only after detecting AVX-512F and AVX-512DQ (and AVX2, which the
-//! QuantileSketch and histogram index kernels of this backend reuse). The lane bodies are
+//! `mod.rs` calls them only after detecting AVX-512F and AVX-512DQ (and AVX2, whose histogram
+//! bucket kernel this backend reuses; its QuantileSketch index kernel is
+//! `quantile::mapping::index_many_avx512`). The lane bodies are
 //! `simd.rs`'s over the [`Avx512`] token, so they reproduce `scalar.rs` bit for bit; the tail and
 //! the reduction are the scalar code. No FMA.
 //!

@@ -149,7 +149,7 @@ impl Backend {
             }
             Backend::Avx512 => {
                 // Every sub-feature this backend's kernels use: F and DQ (`vrangepd`) for the
-                // lanes, AVX2 for the sketch and histogram index kernels it shares with `avx2`.
+                // lanes, AVX2 for the histogram bucket kernel it shares with `avx2`.
                 #[cfg(target_arch = "x86_64")]
                 {
                     if is_x86_feature_detected!("avx512f")
@@ -217,9 +217,9 @@ impl Backend {
                 sum_lanes: avx512_entry::sum_lanes,
                 dev_lanes: avx512_entry::dev_lanes,
                 min_max: avx512_entry::min_max,
-                // The AVX2 index kernels (this backend's check includes AVX2): the same indices.
+                // The AVX2 histogram kernel (this backend's check includes AVX2): the same indices.
                 bucket_indices: avx2_entry::bucket_indices,
-                quantile_indices: avx2_entry::quantile_indices,
+                quantile_indices: avx512_entry::quantile_indices,
             },
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => Kernels {
@@ -369,6 +369,12 @@ mod avx512_entry {
         // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
         unsafe { avx512::min_max(x) }
     }
+    pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+        assert!(out.len() >= xs.len(), "out is shorter than xs");
+        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check; `out`
+        // holds xs.len() indices (asserted).
+        unsafe { crate::quantile::mapping::index_many_avx512(multiplier, xs, floor, out) }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -414,8 +420,8 @@ mod avx2_entry {
     }
     pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
         assert!(out.len() >= xs.len(), "out is shorter than xs");
-        // SAFETY: only called through a Kernels table built after the AVX2 check (the avx2 and
-        // avx512 backends' checks both include AVX2); `out` holds xs.len() indices (asserted).
+        // SAFETY: only called through a Kernels table built after the AVX2 check; `out` holds
+        // xs.len() indices (asserted).
         unsafe { crate::quantile::mapping::index_many_avx2(multiplier, xs, floor, out) }
     }
 }
