@@ -3,8 +3,8 @@
 //! prints the median and min-max over the rounds in elements per ns, so a busy moment on a
 //! shared machine shows as spread, not as a difference between backends. `KERNEL=sum` (default),
 //! `cascaded`, `variance` or `minmax`; `ROUNDS` (default 7); `CLOCK=cpu` times this thread's
-//! on-CPU time (Linux `/proc/thread-self/schedstat`) instead of the wall clock, which leaves out
-//! the time other processes had the CPU (for direction on a busy machine).
+//! on-CPU time instead of the wall clock, which leaves out the time other processes had the CPU
+//! (for direction on a busy machine).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -20,17 +20,17 @@ fn run(k: &Kernels, kernel: &str, x: &[f64]) -> f64 {
     }
 }
 
-/// Nanoseconds: the wall clock, or this thread's on-CPU time with `CLOCK=cpu`.
+/// Nanoseconds: the wall clock, or this thread's on-CPU time with `CLOCK=cpu`
+/// (`CLOCK_THREAD_CPUTIME_ID`, exact to the call; /proc's schedstat lags by up to a tick).
 fn now_ns(cpu: bool, start: Instant) -> f64 {
     if cpu {
-        if let Ok(text) = std::fs::read_to_string("/proc/thread-self/schedstat") {
-            if let Some(ns) = text
-                .split_whitespace()
-                .next()
-                .and_then(|v| v.parse::<f64>().ok())
-            {
-                return ns;
-            }
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: ts is a valid, writable timespec for the call's duration.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+            return ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64;
         }
     }
     start.elapsed().as_nanos() as f64

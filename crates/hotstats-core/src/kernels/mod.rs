@@ -148,18 +148,17 @@ impl Backend {
                 }
             }
             Backend::Avx512 => {
-                // Every sub-feature this backend's kernels use: F and DQ (`vrangepd`) for the
-                // lanes, AVX2 for the histogram bucket kernel it shares with `avx2`.
+                // Every sub-feature this backend's kernels use: F for the lanes, min/max and
+                // sketch indices, AVX2 for the histogram bucket kernel it shares with `avx2`.
                 #[cfg(target_arch = "x86_64")]
                 {
                     if is_x86_feature_detected!("avx512f")
-                        && is_x86_feature_detected!("avx512dq")
                         && is_x86_feature_detected!("avx")
                         && is_x86_feature_detected!("avx2")
                     {
                         Ok(())
                     } else {
-                        unsupported("this x86_64 CPU lacks AVX-512F/DQ")
+                        unsupported("this x86_64 CPU lacks AVX-512F")
                     }
                 }
                 #[cfg(not(target_arch = "x86_64"))]
@@ -288,9 +287,6 @@ pub fn cpu_features() -> Vec<&'static str> {
         if is_x86_feature_detected!("avx512f") {
             out.push("avx512f");
         }
-        if is_x86_feature_detected!("avx512dq") {
-            out.push("avx512dq");
-        }
     }
     #[cfg(target_arch = "aarch64")]
     {
@@ -338,40 +334,40 @@ mod avx512_entry {
     /// `sum` compiled for AVX-512 (see `sum_with`).
     ///
     /// # Safety
-    /// The CPU must support AVX-512F and DQ.
-    #[target_feature(enable = "avx512f,avx512dq")]
+    /// The CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
     unsafe fn sum_avx512(x: &[f64]) -> f64 {
         super::sum_with(
             x,
-            // SAFETY: this function's contract (AVX-512F and DQ run here).
+            // SAFETY: this function's contract (AVX-512F runs here).
             |x| unsafe { avx512::fast_lanes(x) },
             // SAFETY: as the line above.
             |x| unsafe { avx512::sum_lanes(x) },
         )
     }
     pub fn sum(x: &[f64]) -> f64 {
-        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
         unsafe { sum_avx512(x) }
     }
     pub fn fast_lanes(x: &[f64]) -> FastLanes {
-        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
         unsafe { avx512::fast_lanes(x) }
     }
     pub fn sum_lanes(x: &[f64]) -> Lanes {
-        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
         unsafe { avx512::sum_lanes(x) }
     }
     pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
-        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
         unsafe { avx512::dev_lanes(x, m) }
     }
     pub fn min_max(x: &[f64]) -> MinMax {
-        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check.
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
         unsafe { avx512::min_max(x) }
     }
     pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
         assert!(out.len() >= xs.len(), "out is shorter than xs");
-        // SAFETY: only called through a Kernels table built after the AVX-512F/DQ check; `out`
+        // SAFETY: only called through a Kernels table built after the AVX-512F check; `out`
         // holds xs.len() indices (asserted).
         unsafe { crate::quantile::mapping::index_many_avx512(multiplier, xs, floor, out) }
     }
