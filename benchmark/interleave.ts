@@ -32,6 +32,11 @@ function median(xs: number[]): number {
  */
 const CPU_CLOCK = process.env.BENCH_CLOCK === 'cpu'
 
+/** Which clock the timings use, for the tables' header. */
+export const CLOCK_NOTE = CPU_CLOCK
+  ? 'on-CPU time (BENCH_CLOCK=cpu: leaves out time other processes had the CPU; for direction on a busy machine)'
+  : 'wall-clock time'
+
 function nowNs(): number {
   if (CPU_CLOCK) {
     const u = process.cpuUsage()

@@ -18,7 +18,7 @@ import { join } from 'node:path'
 
 import b from 'benny'
 
-import { fmtSpread, interleaved, ratio as roundRatio, type Timing } from './interleave'
+import { CLOCK_NOTE, fmtSpread, interleaved, ratio as roundRatio, type Timing } from './interleave'
 import { sum as ssSum } from 'simple-statistics'
 
 import { availableBackends, backendInfo, backendKernels, cpuFeatures, NATIVE_CROSSOVER, sum } from '../dist/index'
@@ -271,7 +271,7 @@ async function mainInterleaved() {
   const md = [
     `Machine: ${process.platform}-${process.arch}, ${cpuFeatures().join(' ')}; Node ${process.version}; backend ${info.backend}; ${new Date().toISOString().slice(0, 10)}.`,
     '',
-    `Interleaved: ${rounds} rounds, every contender once per round in rotating order. Each cell: median time per call (min–max over the rounds); speed relative to the plain JS loop (median of per-round ratios; higher is faster).`,
+    `Interleaved: ${rounds} rounds, every contender once per round in rotating order; ${CLOCK_NOTE}. Each cell: median time per call (min–max over the rounds); speed relative to the plain JS loop (median of per-round ratios; higher is faster).`,
     '',
     ...lines,
     '',

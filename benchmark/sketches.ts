@@ -25,7 +25,7 @@ const { TDigest } = require('tdigest') as { TDigest: new () => { push(v: number)
 
 import { backend, HyperLogLog, QuantileSketch } from '../dist/index'
 
-import { fmtNs, interleaved, ratio as roundRatio, type Timing } from './interleave'
+import { CLOCK_NOTE, fmtNs, interleaved, ratio as roundRatio, type Timing } from './interleave'
 
 const BATCH = 1000
 let sink = 0
@@ -125,7 +125,7 @@ async function mainInterleaved() {
   rows.push('', '| target | measured: median (range over rounds) | met |', '|---|---|---|')
   for (const [name, v, met] of targets) rows.push(`| ${name} | ${v} | ${met ? 'yes' : 'no'} |`)
   const md = [
-    `Backend ${backend()}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}. Interleaved: ${rounds} rounds, every contender once per round in rotating order; ratios are medians of per-round ratios.`,
+    `Backend ${backend()}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}. Interleaved: ${rounds} rounds, every contender once per round in rotating order; ${CLOCK_NOTE}; ratios are medians of per-round ratios.`,
     '',
     ...rows,
     '',
