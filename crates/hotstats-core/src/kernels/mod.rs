@@ -112,15 +112,16 @@ impl Backend {
 
     /// The fastest backend this CPU runs: AVX-512, else AVX2 (x86_64); NEON (aarch64); scalar.
     pub fn detect() -> Backend {
-        if Backend::Avx512.check().is_ok() {
-            Backend::Avx512
-        } else if Backend::Avx2.check().is_ok() {
-            Backend::Avx2
-        } else if Backend::Neon.check().is_ok() {
-            Backend::Neon
-        } else {
-            Backend::Scalar
-        }
+        Backend::fastest(|b| b.check().is_ok())
+    }
+
+    /// The first backend `runs` accepts in order of preference (AVX-512, AVX2, NEON), else
+    /// scalar: [`Backend::detect`]'s choice, apart from the CPU so that it can be tested.
+    fn fastest(runs: impl Fn(Backend) -> bool) -> Backend {
+        [Backend::Avx512, Backend::Avx2, Backend::Neon]
+            .into_iter()
+            .find(|&b| runs(b))
+            .unwrap_or(Backend::Scalar)
     }
 
     /// Ok if this CPU and build can run the backend; otherwise why not.
@@ -647,5 +648,22 @@ fn canonical(v: f64) -> f64 {
         f64::NAN
     } else {
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    #[test]
+    fn detect_prefers_avx512_then_avx2_then_neon_then_scalar() {
+        // A CPU without AVX-512 gets avx2; one with neither x86 backend, neon or scalar.
+        assert_eq!(Backend::fastest(|_| true), Backend::Avx512);
+        assert_eq!(Backend::fastest(|b| b != Backend::Avx512), Backend::Avx2);
+        assert_eq!(Backend::fastest(|b| b == Backend::Neon), Backend::Neon);
+        assert_eq!(Backend::fastest(|_| false), Backend::Scalar);
+        // And on this CPU, detect() is the fastest backend whose check passes.
+        assert_eq!(Backend::detect(), Backend::fastest(|b| b.check().is_ok()));
+        assert!(Backend::detect().check().is_ok());
     }
 }
