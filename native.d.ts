@@ -230,8 +230,8 @@ export interface NativeBackend {
 export declare function nativeBackends(): Array<NativeBackend>
 
 /**
- * Chooses the process-wide native backend once ("auto", "scalar", "avx2" or "neon") and returns
- * its name. Errors if the CPU cannot run it, or if another backend was already chosen.
+ * Chooses the process-wide native backend once ("auto", "scalar", "avx2", "avx512" or "neon")
+ * and returns its name. Errors if the CPU cannot run it, or if another backend was already chosen.
  */
 export declare function selectBackend(name: string): string
 

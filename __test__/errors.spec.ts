@@ -92,7 +92,7 @@ test('HOTSTATS_BACKEND with an unknown name is a clear error at load', (t) => {
   const r = childWith({ HOTSTATS_BACKEND: 'sse9' })
   t.is(r.signal, null)
   t.false(r.out.ok)
-  t.regex(r.out.error!, /HOTSTATS_BACKEND="sse9" is not one of auto, native, js, scalar, avx2, neon/)
+  t.regex(r.out.error!, /HOTSTATS_BACKEND="sse9" is not one of auto, native, js, scalar, avx2, avx512, neon/)
 })
 
 test('asking for a backend this CPU cannot run is a clear error at load, not a crash', (t) => {

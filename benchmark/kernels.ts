@@ -3,14 +3,25 @@
  * one run (benny). Prints a table of times and ratios, checks the issue's targets, and writes
  * benchmark/results/kernels.json and kernels.md. The machine is shared and noisy: every figure
  * is a median of benny's samples, and targets are ratios measured in this same run.
+ *
+ * `npm run bench:kernels-interleaved` (this file with `--interleaved`): the same contenders and
+ * targets, timed in >= 5 interleaved rounds (benchmark/interleave.ts: every contender once per
+ * round, rotating order); each figure is the median over rounds with its min-max spread, and each
+ * target ratio is the median of per-round ratios. Writes kernels-interleaved.json and .md.
+ *
+ * hotstats is loaded from dist/ (what `npm run build` ships), not from the TypeScript sources
+ * through tsx: tsx's module wrappers turn every imported function into a getter call, which
+ * measured ~40 ns more per 16-element sum than the shipped code.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import b from 'benny'
+
+import { CLOCK_NOTE, fmtSpread, interleaved, ratio as roundRatio, type Timing } from './interleave'
 import { sum as ssSum } from 'simple-statistics'
 
-import { availableBackends, backendInfo, backendKernels, cpuFeatures, NATIVE_CROSSOVER, sum } from '../index'
+import { availableBackends, backendInfo, backendKernels, cpuFeatures, NATIVE_CROSSOVER, sum } from '../dist/index'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const addon = require(join(__dirname, 'addon/build/addon.node')) as { sum(x: Float64Array): number; streamRead(x: Float64Array): number }
@@ -50,6 +61,7 @@ function contenders(x: Float64Array): Array<[string, () => void]> {
   if (has('js')) out.push(['hotstats js', () => { sink += k.js.sum(x) }])
   if (has('scalar')) out.push(['hotstats scalar', () => { sink += k.scalar.sum(x) }])
   if (has('avx2')) out.push(['hotstats avx2', () => { sink += k.avx2.sum(x) }])
+  if (has('avx512')) out.push(['hotstats avx512', () => { sink += k.avx512.sum(x) }])
   if (has('neon')) out.push(['hotstats neon', () => { sink += k.neon.sum(x) }])
   out.push(
     ['plain JS loop', () => { sink += plainLoop(x) }],
@@ -59,6 +71,12 @@ function contenders(x: Float64Array): Array<[string, () => void]> {
     ['streaming read (bandwidth line)', () => { sink += addon.streamRead(x) }],
   )
   return out
+}
+
+/** The native backend `auto` picks (the fastest this machine runs), or null on the JS backend. */
+function fastestNative(): string | null {
+  for (const bk of ['avx512', 'avx2', 'neon', 'scalar']) if (has(bk)) return bk
+  return null
 }
 
 interface Row {
@@ -90,7 +108,7 @@ async function runSize(n: number): Promise<Row> {
  * inputs (one Node-API call costs ~100+ ns before any work; the JS kernels win below some length).
  */
 async function crossoverSweep(): Promise<Array<{ size: number; js: number; native: number }>> {
-  const native = backends.includes('avx2') ? 'avx2' : backends.includes('neon') ? 'neon' : backends.includes('scalar') ? 'scalar' : null
+  const native = fastestNative()
   if (!native) return []
   const out: Array<{ size: number; js: number; native: number }> = []
   for (const n of [16, 24, 32, 48, 64, 96, 128, 192, 256]) {
@@ -115,6 +133,7 @@ function fmt(ns: number): string {
 }
 
 async function main() {
+  if (process.argv.includes('--interleaved')) return mainInterleaved()
   const info = backendInfo()
   console.log(`hotstats kernels benchmark: backend ${info.backend}, CPU features ${cpuFeatures().join(' ')}, crossover ${NATIVE_CROSSOVER}`)
   const sweep = process.env.BENCH_SKIP_CROSSOVER ? [] : await crossoverSweep()
@@ -148,7 +167,7 @@ async function main() {
     const r = ratio(n, 'hotstats auto', 'hotstats js')
     targets.push({ target: `auto sum >= 5× faster than hotstats' JS backend at ${n}`, value: `${r.toFixed(2)}×`, met: r >= 5 })
   }
-  const nativeName = backends.includes('avx2') ? 'hotstats avx2' : backends.includes('neon') ? 'hotstats neon' : 'hotstats scalar'
+  const nativeName = `hotstats ${fastestNative() ?? 'scalar'}`
   const r16 = at(16)
   if (r16) {
     const o = r16.ns[nativeName] / r16.ns['node-addon-api AVX2 sum']
@@ -186,6 +205,99 @@ async function main() {
   const dir = join(__dirname, 'results')
   writeFileSync(join(dir, 'kernels.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, cpuFeatures: cpuFeatures(), backend: info.backend, crossover: NATIVE_CROSSOVER, sweep, rows, targets }, null, 2))
   writeFileSync(join(dir, 'kernels.md'), md)
+  if (Number.isNaN(sink)) console.log('(sink)')
+}
+
+function makeInput(n: number): Float64Array {
+  const x = new Float64Array(n)
+  for (let i = 0; i < n; i++) x[i] = Math.sin(i) * 1e3 + 1
+  return x
+}
+
+/** `--interleaved`: every contender once per round, >= 5 rounds, medians with the spread. */
+async function mainInterleaved() {
+  const info = backendInfo()
+  const rounds = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 7))
+  console.log(`hotstats kernels benchmark, interleaved (${rounds} rounds): backend ${info.backend}, CPU features ${cpuFeatures().join(' ')}, crossover ${NATIVE_CROSSOVER}`)
+  const rows: Array<{ size: number; t: Record<string, Timing> }> = []
+  for (const n of SIZES) {
+    const x = makeInput(n)
+    const ts = interleaved(contenders(x), { rounds, sampleMs: n >= 1 << 20 ? 150 : 60 })
+    rows.push({ size: n, t: Object.fromEntries(ts.map((t) => [t.name, t])) })
+    console.log(`n=${n}: ${ts.map((t) => `${t.name} ${fmtSpread(t)}`).join(' | ')}`)
+  }
+  const native = fastestNative()
+  const sweep: Array<{ size: number; js: Timing; native: Timing }> = []
+  if (native && !process.env.BENCH_SKIP_CROSSOVER) {
+    for (const n of [16, 24, 32, 48, 64, 96, 128, 192, 256]) {
+      const x = makeInput(n)
+      const kn = k[native]
+      const [tj, tn] = interleaved([['js', () => { sink += k.js.sum(x) }], [native, () => { sink += kn.sum(x) }]], { rounds, sampleMs: 40 })
+      sweep.push({ size: n, js: tj, native: tn })
+    }
+  }
+  const names = contenders(new Float64Array(0)).map(([name]) => name)
+  const lines: string[] = []
+  lines.push(`| contender | ${rows.map((r) => `n=${r.size}`).join(' | ')} |`)
+  lines.push(`|---|${rows.map(() => '---').join('|')}|`)
+  for (const name of names) {
+    lines.push(`| ${name} | ${rows.map((r) => `${fmtSpread(r.t[name])}; ${roundRatio(r.t['plain JS loop'], r.t[name]).median.toFixed(2)}×`).join(' | ')} |`)
+  }
+  const at = (n: number) => rows.find((r) => r.size === n)
+  /** How many times faster `fast` is than `slow` at n: median of per-round ratios, with range. */
+  const faster = (n: number, fast: string, slow: string) => {
+    const r = at(n)
+    return r && r.t[fast] && r.t[slow] ? roundRatio(r.t[slow], r.t[fast]) : null
+  }
+  const range = (q: { median: number; min: number; max: number }, digits = 2) => `${q.median.toFixed(digits)}× (${q.min.toFixed(digits)}–${q.max.toFixed(digits)})`
+  const targets: Array<{ target: string; value: string; met: boolean | null }> = []
+  for (const r of rows) {
+    const q = roundRatio(r.t['hotstats auto'], r.t['plain JS loop'])
+    const limit = r.size === 16 ? 1.1 : 1.0
+    targets.push({ target: `auto sum time <= ${limit}× plain JS loop at n=${r.size}`, value: range(q), met: q.median <= limit })
+  }
+  const r65 = faster(65536, 'hotstats auto', '4-accumulator JS loop')
+  if (r65) targets.push({ target: 'auto sum >= 2× faster than the 4-accumulator JS loop at 65536', value: range(r65), met: r65.median >= 2 })
+  for (const n of [4096, 65536]) {
+    const q = faster(n, 'hotstats auto', 'hotstats js')
+    if (q) targets.push({ target: `auto sum >= 5× faster than hotstats' JS backend at ${n}`, value: range(q), met: q.median >= 5 })
+  }
+  const nativeName = `hotstats ${native ?? 'scalar'}`
+  const o = faster(16, 'node-addon-api AVX2 sum', nativeName)
+  if (o) targets.push({ target: `napi-rs call (${nativeName}, n=16) within 1.25× of the node-addon-api addon`, value: range(o), met: o.median <= 1.25 })
+  const f = faster(16777216, 'hotstats auto', 'streaming read (bandwidth line)')
+  if (f) targets.push({ target: 'auto sum at 16M reaches >= 70% of the streaming-read line', value: `${(f.median * 100).toFixed(0)}% (${(f.min * 100).toFixed(0)}–${(f.max * 100).toFixed(0)}%)`, met: f.median >= 0.7 })
+  const firstNativeWin = sweep.find((r) => roundRatio(r.native, r.js).median < 1)?.size ?? null
+  const md = [
+    `Machine: ${process.platform}-${process.arch}, ${cpuFeatures().join(' ')}; Node ${process.version}; backend ${info.backend}; ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    `Interleaved: ${rounds} rounds, every contender once per round in rotating order; ${CLOCK_NOTE}. Each cell: median time per call (min–max over the rounds); speed relative to the plain JS loop (median of per-round ratios; higher is faster).`,
+    '',
+    ...lines,
+    '',
+    ...(sweep.length
+      ? [
+          `Crossover sweep (median ns per sum over the rounds, min–max; NATIVE_CROSSOVER = ${NATIVE_CROSSOVER}; first length where native wins: ${firstNativeWin ?? 'none measured'}):`,
+          '',
+          `| n | ${sweep.map((r) => r.size).join(' | ')} |`,
+          `|---|${sweep.map(() => '---').join('|')}|`,
+          `| JS kernels | ${sweep.map((r) => `${r.js.median.toFixed(0)} (${r.js.min.toFixed(0)}–${r.js.max.toFixed(0)})`).join(' | ')} |`,
+          `| native (${native}) | ${sweep.map((r) => `${r.native.median.toFixed(0)} (${r.native.min.toFixed(0)}–${r.native.max.toFixed(0)})`).join(' | ')} |`,
+          '',
+        ]
+      : []),
+    '| target | measured: median of per-round ratios (min–max) | met |',
+    '|---|---|---|',
+    ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met ? 'yes' : 'no'} |`),
+    '',
+  ].join('\n')
+  console.log('\n' + md)
+  const dir = join(__dirname, 'results')
+  writeFileSync(
+    join(dir, 'kernels-interleaved.json'),
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, cpuFeatures: cpuFeatures(), backend: info.backend, crossover: NATIVE_CROSSOVER, rounds, rows, sweep, targets }, null, 2),
+  )
+  writeFileSync(join(dir, 'kernels-interleaved.md'), md)
   if (Number.isNaN(sink)) console.log('(sink)')
 }
 

@@ -4,6 +4,11 @@
  * tdigest and prom-client's Summary; addMany over 1M values. HyperLogLog: addMany of short
  * strings vs bloom-filters' HyperLogLog and Redis PFADD over loopback (pipelined, timed directly).
  * Writes benchmark/results/sketches.json and sketches.md.
+ *
+ * `npm run bench:sketches-interleaved` (`--interleaved`): the contenders behind the issue's targets
+ * (QuantileSketch.add vs @datadog/sketches-js and prom-client, addMany over 1M, HyperLogLog.addMany),
+ * timed in >= 5 interleaved rounds (benchmark/interleave.ts); medians with min-max spread, target
+ * ratios as medians of per-round ratios. Writes sketches-interleaved.json and .md.
  */
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
@@ -18,7 +23,9 @@ import { Summary, Registry } from 'prom-client'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { TDigest } = require('tdigest') as { TDigest: new () => { push(v: number): void } }
 
-import { backend, HyperLogLog, QuantileSketch } from '../index'
+import { backend, HyperLogLog, QuantileSketch } from '../dist/index'
+
+import { CLOCK_NOTE, fmtNs, interleaved, ratio as roundRatio, type Timing } from './interleave'
 
 const BATCH = 1000
 let sink = 0
@@ -65,7 +72,73 @@ async function redisPfadd(strings: string[]): Promise<number | null> {
   }
 }
 
+/** `--interleaved`: the targets' contenders, every one once per round, medians with the spread. */
+async function mainInterleaved() {
+  const rounds = Math.max(5, Number(process.env.BENCH_ROUNDS ?? 7))
+  const values = lognormal(BATCH)
+  const ours = new QuantileSketch()
+  const dd = new DDSketch({ relativeAccuracy: 0.01 })
+  const registry = new Registry()
+  const summary = new Summary({ name: 'bench_summary', help: 'h', registers: [registry], percentiles: [0.5, 0.9, 0.99] })
+  const add = interleaved(
+    [
+      ['hotstats QuantileSketch.add', () => { for (let i = 0; i < BATCH; i++) ours.add(values[i]) }],
+      ['@datadog/sketches-js accept', () => { for (let i = 0; i < BATCH; i++) dd.accept(values[i]) }],
+      ['prom-client Summary.observe', () => { for (let i = 0; i < BATCH; i++) summary.observe(values[i]) }],
+    ],
+    { rounds, perCall: BATCH },
+  )
+  sink += ours.count
+  const big = lognormal(1 << 20, 7)
+  const many = interleaved(
+    [
+      ['hotstats QuantileSketch.addMany (1M)', () => { new QuantileSketch().addMany(big) }],
+      ['@datadog/sketches-js accept loop (1M)', () => { const s = new DDSketch({ relativeAccuracy: 0.01 }); for (let i = 0; i < big.length; i++) s.accept(big[i]) }],
+    ],
+    { rounds, perCall: big.length, sampleMs: 200 },
+  )
+  const strings = Array.from({ length: 100_000 }, (_, i) => `user-${i}`)
+  const hll = interleaved(
+    [
+      ['hotstats HyperLogLog.addMany (100k strings)', () => { sink += new HyperLogLog().addMany(strings).count() }],
+      ['hotstats HyperLogLog.add loop (100k strings)', () => { const h = new HyperLogLog(); for (const s of strings) h.add(s); sink += h.count() }],
+    ],
+    { rounds, perCall: strings.length, sampleMs: 200 },
+  )
+  const by = (ts: Timing[], name: string) => ts.find((t) => t.name === name)!
+  const spread = (t: Timing) => `${fmtNs(t.median)} (${fmtNs(t.min)}–${fmtNs(t.max)})`
+  const rate = (t: Timing) => `${(1e3 / t.median).toFixed(1)}M/s (${(1e3 / t.max).toFixed(1)}–${(1e3 / t.min).toFixed(1)})`
+  const rows = ['| contender | ns/value: median (min–max) | values/s: median (range) |', '|---|---|---|']
+  for (const t of [...add, ...many, ...hll]) rows.push(`| ${t.name} | ${spread(t)} | ${rate(t)} |`)
+  const oursAdd = by(add, 'hotstats QuantileSketch.add')
+  const vsDd = roundRatio(by(add, '@datadog/sketches-js accept'), oursAdd)
+  const vsProm = roundRatio(by(add, 'prom-client Summary.observe'), oursAdd)
+  const manyT = by(many, 'hotstats QuantileSketch.addMany (1M)')
+  const hllT = by(hll, 'hotstats HyperLogLog.addMany (100k strings)')
+  const r = (q: { median: number; min: number; max: number }) => `${q.median.toFixed(1)}× (${q.min.toFixed(1)}–${q.max.toFixed(1)})`
+  const targets: Array<[string, string, boolean]> = [
+    ['per-value add ≥ 4× faster than @datadog/sketches-js', r(vsDd), vsDd.median >= 4],
+    ['per-value add ≥ 100× faster than prom-client Summary.observe', r(vsProm), vsProm.median >= 100],
+    ['addMany over 1M ≥ 100M values/s', rate(manyT), 1e3 / manyT.median >= 100],
+    ['HyperLogLog addMany ≥ 20M short strings/s', rate(hllT), 1e3 / hllT.median >= 20],
+  ]
+  rows.push('', '| target | measured: median (range over rounds) | met |', '|---|---|---|')
+  for (const [name, v, met] of targets) rows.push(`| ${name} | ${v} | ${met ? 'yes' : 'no'} |`)
+  const md = [
+    `Backend ${backend()}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}. Interleaved: ${rounds} rounds, every contender once per round in rotating order; ${CLOCK_NOTE}; ratios are medians of per-round ratios.`,
+    '',
+    ...rows,
+    '',
+  ].join('\n')
+  console.log('\n' + md)
+  const dir = join(__dirname, 'results')
+  writeFileSync(join(dir, 'sketches-interleaved.json'), JSON.stringify({ date: new Date().toISOString(), backend: backend(), rounds, add, many, hll, targets }, null, 2))
+  writeFileSync(join(dir, 'sketches-interleaved.md'), md)
+  if (Number.isNaN(sink)) console.log('')
+}
+
 async function main() {
+  if (process.argv.includes('--interleaved')) return mainInterleaved()
   await hdr.initWebAssembly()
   const values = lognormal(BATCH)
   const ours = new QuantileSketch()

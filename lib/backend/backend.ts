@@ -1,14 +1,14 @@
 /**
  * Chooses the kernel backend once per thread, from HOTSTATS_BACKEND (auto|native|js|scalar|avx2|
- * neon). `auto` uses the fastest native backend and falls back to the JS backend when the native
+ * avx512|neon). `auto` uses the fastest native backend and falls back to the JS backend when the native
  * binary cannot load, saying so once on stderr (the reason, and the two ways to choose: `js` to
  * use it quietly, `native` to fail instead). `native` is the fastest native backend or an error.
  * Asking for a native backend this machine cannot run throws here, at load, with the reason.
  */
 import { loadNative, type Native } from './native'
 
-export type BackendName = 'js' | 'scalar' | 'avx2' | 'neon'
-export const BACKEND_NAMES: readonly BackendName[] = ['js', 'scalar', 'avx2', 'neon']
+export type BackendName = 'js' | 'scalar' | 'avx2' | 'avx512' | 'neon'
+export const BACKEND_NAMES: readonly BackendName[] = ['js', 'scalar', 'avx2', 'avx512', 'neon']
 
 export interface BackendInfo {
   /** The backend the kernels use (inputs shorter than the crossover go to the JS kernels). */
@@ -33,7 +33,7 @@ function requestedBackend(): RequestedBackend {
   const raw = (process.env.HOTSTATS_BACKEND ?? '').trim().toLowerCase()
   if (raw === '' || raw === 'auto') return 'auto'
   if (raw === 'native' || (BACKEND_NAMES as readonly string[]).includes(raw)) return raw as RequestedBackend
-  throw new Error(`hotstats: HOTSTATS_BACKEND=${JSON.stringify(process.env.HOTSTATS_BACKEND)} is not one of auto, native, js, scalar, avx2, neon`)
+  throw new Error(`hotstats: HOTSTATS_BACKEND=${JSON.stringify(process.env.HOTSTATS_BACKEND)} is not one of auto, native, js, scalar, avx2, avx512, neon`)
 }
 
 /**
@@ -91,7 +91,7 @@ export const chosen: Chosen = choose()
 /** The native binding, or null on the JS backend. */
 export const native: Native | null = chosen.native
 
-/** The backend in use: 'avx2', 'neon', 'scalar' or 'js'. */
+/** The backend in use: 'avx512', 'avx2', 'neon', 'scalar' or 'js'. */
 export function backend(): BackendName {
   return chosen.backend
 }

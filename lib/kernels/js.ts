@@ -228,6 +228,168 @@ export function sumCascaded(x: Float64Array): number {
 }
 
 /**
+ * `sum` of at most 16 elements: lane l holds (x[l] + 0, +0, +0), so the answer is `reduceInPlace`
+ * of those lanes, written out here on locals (no typed-array traffic, no loops), operation for
+ * operation as `lanes::reduce`, with one shortcut at w = 8: there every c and cc is +0, so
+ * TwoSum(c_i, c_i+8) is (+0, +0) and the level leaves c = +0 + e (e: the error of
+ * TwoSum(s_i, s_i+8)) and cc = +0. That is the tree's own result wherever e is finite; e is
+ * NaN only when s_i + s_i+8 is not finite, and then the combined s is not finite and is returned
+ * before c or cc is read. Lanes past n are (+0, +0, +0), as in the tree.
+ */
+function sumShort(x: Float64Array, n: number): number {
+  let p: number
+  let q: number
+  const s0 = n > 0 ? x[0] + 0 : 0
+  const s1 = n > 1 ? x[1] + 0 : 0
+  const s2 = n > 2 ? x[2] + 0 : 0
+  const s3 = n > 3 ? x[3] + 0 : 0
+  const s4 = n > 4 ? x[4] + 0 : 0
+  const s5 = n > 5 ? x[5] + 0 : 0
+  const s6 = n > 6 ? x[6] + 0 : 0
+  const s7 = n > 7 ? x[7] + 0 : 0
+  const s8 = n > 8 ? x[8] + 0 : 0
+  const s9 = n > 9 ? x[9] + 0 : 0
+  const s10 = n > 10 ? x[10] + 0 : 0
+  const s11 = n > 11 ? x[11] + 0 : 0
+  const s12 = n > 12 ? x[12] + 0 : 0
+  const s13 = n > 13 ? x[13] + 0 : 0
+  const s14 = n > 14 ? x[14] + 0 : 0
+  const s15 = n > 15 ? x[15] + 0 : 0
+  // w = 8: the c and cc of every lane are +0, so TwoSum(c_i, c_i+8) is (+0, +0) and the
+  // compensation is the error e of TwoSum(s_i, s_i+8) alone: c = +0 + e, cc = +0 (see above).
+  const a0 = s0 + s8
+  p = a0 - s0
+  q = a0 - p
+  const c0 = 0 + (s0 - q + (s8 - p))
+  const a1 = s1 + s9
+  p = a1 - s1
+  q = a1 - p
+  const c1 = 0 + (s1 - q + (s9 - p))
+  const a2 = s2 + s10
+  p = a2 - s2
+  q = a2 - p
+  const c2 = 0 + (s2 - q + (s10 - p))
+  const a3 = s3 + s11
+  p = a3 - s3
+  q = a3 - p
+  const c3 = 0 + (s3 - q + (s11 - p))
+  const a4 = s4 + s12
+  p = a4 - s4
+  q = a4 - p
+  const c4 = 0 + (s4 - q + (s12 - p))
+  const a5 = s5 + s13
+  p = a5 - s5
+  q = a5 - p
+  const c5 = 0 + (s5 - q + (s13 - p))
+  const a6 = s6 + s14
+  p = a6 - s6
+  q = a6 - p
+  const c6 = 0 + (s6 - q + (s14 - p))
+  const a7 = s7 + s15
+  p = a7 - s7
+  q = a7 - p
+  const c7 = 0 + (s7 - q + (s15 - p))
+  const t2_0 = a0 + a4
+  p = t2_0 - a0
+  q = t2_0 - p
+  const e2_0 = a0 - q + (a4 - p)
+  const u2_0 = c0 + c4
+  p = u2_0 - c0
+  q = u2_0 - p
+  const f2_0 = c0 - q + (c4 - p)
+  const v2_0 = u2_0 + e2_0
+  p = v2_0 - u2_0
+  q = v2_0 - p
+  const g2_0 = u2_0 - q + (e2_0 - p)
+  const k2_0 = 0 + (f2_0 + g2_0)
+  const t2_1 = a1 + a5
+  p = t2_1 - a1
+  q = t2_1 - p
+  const e2_1 = a1 - q + (a5 - p)
+  const u2_1 = c1 + c5
+  p = u2_1 - c1
+  q = u2_1 - p
+  const f2_1 = c1 - q + (c5 - p)
+  const v2_1 = u2_1 + e2_1
+  p = v2_1 - u2_1
+  q = v2_1 - p
+  const g2_1 = u2_1 - q + (e2_1 - p)
+  const k2_1 = 0 + (f2_1 + g2_1)
+  const t2_2 = a2 + a6
+  p = t2_2 - a2
+  q = t2_2 - p
+  const e2_2 = a2 - q + (a6 - p)
+  const u2_2 = c2 + c6
+  p = u2_2 - c2
+  q = u2_2 - p
+  const f2_2 = c2 - q + (c6 - p)
+  const v2_2 = u2_2 + e2_2
+  p = v2_2 - u2_2
+  q = v2_2 - p
+  const g2_2 = u2_2 - q + (e2_2 - p)
+  const k2_2 = 0 + (f2_2 + g2_2)
+  const t2_3 = a3 + a7
+  p = t2_3 - a3
+  q = t2_3 - p
+  const e2_3 = a3 - q + (a7 - p)
+  const u2_3 = c3 + c7
+  p = u2_3 - c3
+  q = u2_3 - p
+  const f2_3 = c3 - q + (c7 - p)
+  const v2_3 = u2_3 + e2_3
+  p = v2_3 - u2_3
+  q = v2_3 - p
+  const g2_3 = u2_3 - q + (e2_3 - p)
+  const k2_3 = 0 + (f2_3 + g2_3)
+  const t3_0 = t2_0 + t2_2
+  p = t3_0 - t2_0
+  q = t3_0 - p
+  const e3_0 = t2_0 - q + (t2_2 - p)
+  const u3_0 = v2_0 + v2_2
+  p = u3_0 - v2_0
+  q = u3_0 - p
+  const f3_0 = v2_0 - q + (v2_2 - p)
+  const v3_0 = u3_0 + e3_0
+  p = v3_0 - u3_0
+  q = v3_0 - p
+  const g3_0 = u3_0 - q + (e3_0 - p)
+  const k3_0 = (k2_0 + k2_2) + (f3_0 + g3_0)
+  const t3_1 = t2_1 + t2_3
+  p = t3_1 - t2_1
+  q = t3_1 - p
+  const e3_1 = t2_1 - q + (t2_3 - p)
+  const u3_1 = v2_1 + v2_3
+  p = u3_1 - v2_1
+  q = u3_1 - p
+  const f3_1 = v2_1 - q + (v2_3 - p)
+  const v3_1 = u3_1 + e3_1
+  p = v3_1 - u3_1
+  q = v3_1 - p
+  const g3_1 = u3_1 - q + (e3_1 - p)
+  const k3_1 = (k2_1 + k2_3) + (f3_1 + g3_1)
+  const t4_0 = t3_0 + t3_1
+  p = t4_0 - t3_0
+  q = t4_0 - p
+  const e4_0 = t3_0 - q + (t3_1 - p)
+  const u4_0 = v3_0 + v3_1
+  p = u4_0 - v3_0
+  q = u4_0 - p
+  const f4_0 = v3_0 - q + (v3_1 - p)
+  const v4_0 = u4_0 + e4_0
+  p = v4_0 - u4_0
+  q = v4_0 - p
+  const g4_0 = u4_0 - q + (e4_0 - p)
+  const k4_0 = (k3_0 + k3_1) + (f4_0 + g4_0)
+  const s = t4_0
+  if (!Number.isFinite(s)) return s
+  const c = v4_0
+  const h = s + c
+  p = h - s
+  q = h - p
+  return h + (s - q + (c - p) + k4_0)
+}
+
+/**
  * Compensated sum; 0 for empty input. Up to 16 elements, both passes reduce the same lanes
  * (one element each, zero error), so the tree alone gives the answer.
  */
@@ -236,12 +398,7 @@ export function sum(x: Float64Array): number {
   if (n <= LANES) {
     // One element per lane: TwoSum(+0, v) is (v + 0, +0) for finite v, and a non-finite v
     // makes the result non-finite whatever the compensation holds.
-    for (let l = 0; l < n; l++) {
-      S[l] = x[l] + 0
-      C[l] = 0
-      CC[l] = 0
-    }
-    return n === 0 ? 0 : reduceInPlace(S, C, CC, n)
+    return n === 0 ? 0 : sumShort(x, n)
   }
   FAST.s.fill(0)
   FAST.c.fill(0)

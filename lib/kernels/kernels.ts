@@ -50,11 +50,15 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : `a ${typeof v}`
 }
 
+// A module-level default: a default written as an arrow function is a new closure on every call
+// that does not pass one (every kernel call), unless the JIT removes it.
+const newFloat64Array = (n: number): Float64Array => new Float64Array(n)
+
 /**
  * Float64Array as is; number[] converted once (into `alloc(length)`); anything else a TypeError
  * naming the argument.
  */
-export function toFloat64Array(x: unknown, name = 'x', alloc: (n: number) => Float64Array = (n) => new Float64Array(n)): Float64Array {
+export function toFloat64Array(x: unknown, name = 'x', alloc: (n: number) => Float64Array = newFloat64Array): Float64Array {
   if (x instanceof Float64Array) return x
   if (Array.isArray(x)) {
     const out = alloc(x.length)
@@ -101,6 +105,17 @@ const jsKernels: BackendKernels = {
 }
 
 function nativeKernels(n: Native, name: BackendName, id?: number): BackendKernels {
+  if (id === undefined) {
+    // The selected backend: no id argument, so the raw exports skip reading it.
+    return {
+      name,
+      sum: (x) => n.sum(x),
+      min: (x) => n.min(x),
+      max: (x) => n.max(x),
+      variance: (x, ddof) => n.variance(x, ddof),
+      summarize: (x, ddof) => n.summarize(x, ddof),
+    }
+  }
   return {
     name,
     sum: (x) => n.sum(x, id),

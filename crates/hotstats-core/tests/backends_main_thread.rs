@@ -153,6 +153,40 @@ fn main() {
             }
         }
     }
+    // Magnitude ties (|s| == |x|, where the fast pass's ordering of s and x is a choice: AVX-512
+    // selects with vrangepd, the others compare and blend) and huge cancellation: small
+    // integers, ±powers of two, subnormal steps, and ±1e308 (whose sums overflow), every length
+    // 0..=300 at unaligned starts.
+    let tie_values = [
+        1.0, -1.0, 2.0, -2.0, 0.0, -0.0, 4.0, -4.0, 5e-324, -5e-324, 1e-323, 1e308, -1e308, 1e300,
+        -1e300, 0.5,
+    ];
+    for narrow in [4usize, 8, tie_values.len()] {
+        let pool: Vec<f64> = (0..310).map(|_| tie_values[rng.below(narrow)]).collect();
+        for n in 0..=300 {
+            for off in 0..3 {
+                for k in &others {
+                    compare(&scalar, k, &pool[off..off + n], "ties");
+                    checks += 1;
+                }
+            }
+        }
+    }
+    // Huge cancellation: ±1e300-scale terms that cancel exactly around small ones.
+    for n in [17usize, 33, 100, 257, 1000] {
+        let mut x: Vec<f64> = Vec::with_capacity(2 * n);
+        for i in 0..n {
+            let big = rng.log_uniform(250.0, 300.0);
+            x.push(big);
+            x.push(rng.log_uniform(-10.0, 0.0) * if i % 2 == 0 { 1.0 } else { -1.0 });
+            x.push(-big);
+        }
+        rng.shuffle(&mut x);
+        for k in &others {
+            compare(&scalar, k, &x, "cancellation");
+            checks += 1;
+        }
+    }
     // Random lengths up to 10k, hostile mixes with and without specials.
     for trial in 0..300 {
         let n = rng.below(10_001);

@@ -58,7 +58,7 @@ fn selecting_scalar_is_what_runs() {
     assert_eq!(k.backend(), Backend::Scalar);
     assert_eq!(selected().backend(), Backend::Scalar);
     assert!(select(Backend::Scalar).is_ok(), "choosing it again is fine");
-    for other in [Backend::Avx2, Backend::Neon] {
+    for other in [Backend::Avx2, Backend::Avx512, Backend::Neon] {
         if other.check().is_ok() {
             assert_eq!(
                 select(other).err(),

@@ -48,8 +48,8 @@ fn check_ddof(ddof: f64) -> Result<f64> {
     }
 }
 
-/// Chooses the process-wide native backend once ("auto", "scalar", "avx2" or "neon") and returns
-/// its name. Errors if the CPU cannot run it, or if another backend was already chosen.
+/// Chooses the process-wide native backend once ("auto", "scalar", "avx2", "avx512" or "neon")
+/// and returns its name. Errors if the CPU cannot run it, or if another backend was already chosen.
 #[napi(catch_unwind)]
 pub fn select_backend(name: String) -> Result<String> {
     let got = Backend::parse(&name)

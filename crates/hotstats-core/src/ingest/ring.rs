@@ -102,7 +102,9 @@ impl Layout {
                 self.capacity
             ));
         }
-        if !(self.key_log_bytes % 4 == 0 && (64..=MAX_KEY_LOG).contains(&self.key_log_bytes)) {
+        if !(self.key_log_bytes.is_multiple_of(4)
+            && (64..=MAX_KEY_LOG).contains(&self.key_log_bytes))
+        {
             return Err(format!(
                 "keyLogBytes must be a multiple of 4 from 64 to {MAX_KEY_LOG}, got {}",
                 self.key_log_bytes
@@ -195,7 +197,7 @@ impl Pool {
     /// JS `Atomics`/typed-array accesses on a SharedArrayBuffer) meanwhile. The alignment and
     /// the header are checked here.
     pub unsafe fn open(mem: *mut u8, len: usize) -> Result<Pool, String> {
-        if (mem as usize) % 8 != 0 || len < POOL_HEADER {
+        if !(mem as usize).is_multiple_of(8) || len < POOL_HEADER {
             return Err("an ingest pool is 8-byte aligned and at least its header long".into());
         }
         let mut pool = Pool {
@@ -259,7 +261,7 @@ impl Pool {
         // promised `len` bytes at `base`: the result stays inside that allocation.
         let p = unsafe { self.base.add(offset) };
         assert!(
-            p as usize % core::mem::align_of::<T>() == 0,
+            (p as usize).is_multiple_of(core::mem::align_of::<T>()),
             "pool offset {offset} misaligned"
         );
         p as *const T
@@ -342,7 +344,7 @@ impl Pool {
         let log = self.ring(r) + RING_HEADER + 24 * self.layout.capacity;
         let size = self.layout.key_log_bytes;
         let mut names = Vec::new();
-        if offset % 4 != 0 {
+        if !offset.is_multiple_of(4) {
             return (names, offset);
         }
         for _ in from..published {

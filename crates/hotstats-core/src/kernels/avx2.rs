@@ -1,67 +1,91 @@
 //! AVX2 kernels (x86_64). Each entry is an `unsafe fn` with `#[target_feature(enable = "avx2")]`;
 //! the dispatcher in `mod.rs` calls them only after `is_x86_feature_detected!("avx2")` (which
 //! implies AVX). They reproduce `scalar.rs` bit for bit: 4 registers of 4 doubles are lanes
-//! 0..16, updated with the same TwoSum; the tail and the reduction are the scalar code.
+//! 0..16; the lane bodies are `simd.rs`'s, over the [`Avx2`] token; the tail and the reduction
+//! are the scalar code.
 //! No FMA: the crate is never built with `+fma` in these functions, and Rust does not contract.
 
 #![cfg(target_arch = "x86_64")]
 
 use core::arch::x86_64::*;
 
-use super::lanes::{js_max, js_min, FastLanes, Lanes, MinMax, LANES};
+use super::lanes::{js_max, js_min, FastLanes, Lanes, MinMax};
+use super::simd::{self, F64s};
 
-/// How far ahead (in elements) the fast pass prefetches: 8 KiB. Measured on the project machine
-/// (examples/throughput.rs, 16M elements from DRAM): none 1.96, 64 1.90, 256 2.38, 1024 2.62,
-/// 2048 2.47 elements/ns; in-cache sizes unchanged.
-const PREFETCH_AHEAD: usize = 1024;
+/// Proof that this CPU runs AVX2 (and AVX): the only way to make one is [`Avx2::new`].
+#[derive(Clone, Copy)]
+pub(super) struct Avx2(());
 
-/// TwoSum on 4 lanes: `(a + b, exact error)`.
-#[inline(always)]
-unsafe fn two_sum(a: __m256d, b: __m256d) -> (__m256d, __m256d) {
-    let t = _mm256_add_pd(a, b);
-    let bp = _mm256_sub_pd(t, a);
-    let ap = _mm256_sub_pd(t, bp);
-    (t, _mm256_add_pd(_mm256_sub_pd(a, ap), _mm256_sub_pd(b, bp)))
-}
-
-/// One cascaded step on 4 lanes, as `Lanes::add`.
-#[inline(always)]
-unsafe fn acc_step(acc: &mut Acc, k: usize, v: __m256d) {
-    let (t, e) = two_sum(acc.s[k], v);
-    let (u, f) = two_sum(acc.c[k], e);
-    acc.s[k] = t;
-    acc.c[k] = u;
-    acc.cc[k] = _mm256_add_pd(acc.cc[k], f);
-}
-
-/// 16 lanes as 4 registers per component.
-struct Acc {
-    s: [__m256d; 4],
-    c: [__m256d; 4],
-    cc: [__m256d; 4],
-}
-
-impl Acc {
+impl Avx2 {
+    /// # Safety
+    /// The CPU must support AVX and AVX2 (`is_x86_feature_detected!`).
     #[inline(always)]
-    unsafe fn new() -> Acc {
-        let z = _mm256_setzero_pd();
-        Acc {
-            s: [z; 4],
-            c: [z; 4],
-            cc: [z; 4],
+    pub(super) unsafe fn new() -> Avx2 {
+        debug_assert!(is_x86_feature_detected!("avx") && is_x86_feature_detected!("avx2"));
+        Avx2(())
+    }
+}
+
+impl F64s for Avx2 {
+    const WIDTH: usize = 4;
+    type V = __m256d;
+
+    #[inline(always)]
+    fn zero(self) -> __m256d {
+        // SAFETY: an `Avx2` exists only where the CPU runs AVX2 (`Avx2::new`'s contract), which
+        // is all this intrinsic (and those of the methods below: "the token") requires.
+        unsafe { _mm256_setzero_pd() }
+    }
+    #[inline(always)]
+    fn splat(self, x: f64) -> __m256d {
+        // SAFETY: AVX2 runs here (the token).
+        unsafe { _mm256_set1_pd(x) }
+    }
+    #[inline(always)]
+    unsafe fn load(self, p: *const f64) -> __m256d {
+        // SAFETY: AVX2 runs here (the token); the caller guarantees 4 readable doubles at p.
+        unsafe { _mm256_loadu_pd(p) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f64, v: __m256d) {
+        // SAFETY: AVX2 runs here (the token); the caller guarantees 4 writable doubles at p.
+        unsafe { _mm256_storeu_pd(p, v) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m256d, b: __m256d) -> __m256d {
+        // SAFETY: AVX2 runs here (the token).
+        unsafe { _mm256_add_pd(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m256d, b: __m256d) -> __m256d {
+        // SAFETY: AVX2 runs here (the token).
+        unsafe { _mm256_sub_pd(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m256d, b: __m256d) -> __m256d {
+        // SAFETY: AVX2 runs here (the token).
+        unsafe { _mm256_mul_pd(a, b) }
+    }
+    /// A compare (`_CMP_GE_OQ`: false for NaN, like `>=`) of the magnitudes and two blends.
+    #[inline(always)]
+    fn big_small(self, s: __m256d, x: __m256d) -> (__m256d, __m256d) {
+        // SAFETY: AVX2 runs here (the token).
+        unsafe {
+            let sign = _mm256_set1_pd(-0.0);
+            let ge =
+                _mm256_cmp_pd::<_CMP_GE_OQ>(_mm256_andnot_pd(sign, s), _mm256_andnot_pd(sign, x));
+            (_mm256_blendv_pd(x, s, ge), _mm256_blendv_pd(s, x, ge))
         }
     }
-
     #[inline(always)]
-    unsafe fn store(&self) -> Lanes {
-        let mut out = Lanes::default();
-        for k in 0..4 {
-            // SAFETY: each array has 16 elements and k * 4 + 4 <= 16; storeu needs no alignment.
-            _mm256_storeu_pd(out.s.as_mut_ptr().add(k * 4), self.s[k]);
-            _mm256_storeu_pd(out.c.as_mut_ptr().add(k * 4), self.c[k]);
-            _mm256_storeu_pd(out.cc.as_mut_ptr().add(k * 4), self.cc[k]);
-        }
-        out
+    fn max_abs(self, m: __m256d, c: __m256d) -> __m256d {
+        // SAFETY: AVX2 runs here (the token).
+        unsafe { _mm256_max_pd(m, _mm256_andnot_pd(_mm256_set1_pd(-0.0), c)) }
+    }
+    #[inline(always)]
+    fn prefetch(self, p: *const f64) {
+        // SAFETY: AVX2 runs here (SSE is implied); a prefetch never faults, whatever `p` is.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
     }
 }
 
@@ -71,71 +95,18 @@ impl Acc {
 /// The CPU must support AVX2 (checked by the caller with `is_x86_feature_detected!`).
 #[target_feature(enable = "avx2")]
 pub unsafe fn sum_lanes(x: &[f64]) -> Lanes {
-    debug_assert!(is_x86_feature_detected!("avx2"));
-    let mut acc = Acc::new();
-    let blocks = x.len() / LANES;
-    let p = x.as_ptr();
-    for b in 0..blocks {
-        for k in 0..4 {
-            // SAFETY: b < blocks = len / 16, so b * 16 + k * 4 + 4 <= len: the load is in bounds.
-            let v = _mm256_loadu_pd(p.add(b * LANES + k * 4));
-            acc_step(&mut acc, k, v);
-        }
-    }
-    let mut out = acc.store();
-    for (lane, &v) in x[blocks * LANES..].iter().enumerate() {
-        out.add(lane, v);
-    }
-    out
+    // SAFETY: the caller guarantees AVX2 (this function's contract).
+    simd::sum_lanes(unsafe { Avx2::new() }, x)
 }
 
 /// The fast pass of `sum`, as `scalar::fast_lanes` (Neumaier lanes with the max-|c| certificate).
-/// The branch of the scalar update becomes a compare (`_CMP_GE_OQ`: false for NaN, like `>=`)
-/// and two blends.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
 pub unsafe fn fast_lanes(x: &[f64]) -> FastLanes {
-    debug_assert!(is_x86_feature_detected!("avx2"));
-    let sign = _mm256_set1_pd(-0.0);
-    let z = _mm256_setzero_pd();
-    let mut s = [z; 4];
-    let mut c = [z; 4];
-    let mut m = [z; 4];
-    let blocks = x.len() / LANES;
-    let p = x.as_ptr();
-    for b in 0..blocks {
-        // Hint the next lines of a long input in early; a prefetch never faults, even past the end.
-        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(b * LANES + PREFETCH_AHEAD) as *const i8);
-        _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(b * LANES + PREFETCH_AHEAD + 8) as *const i8);
-        for k in 0..4 {
-            // SAFETY: b < len / 16, so elements b * 16 + k * 4 .. + 4 are inside `x`.
-            let v = _mm256_loadu_pd(p.add(b * LANES + k * 4));
-            let t = _mm256_add_pd(s[k], v);
-            let ge = _mm256_cmp_pd::<_CMP_GE_OQ>(
-                _mm256_andnot_pd(sign, s[k]),
-                _mm256_andnot_pd(sign, v),
-            );
-            let big = _mm256_blendv_pd(v, s[k], ge);
-            let small = _mm256_blendv_pd(s[k], v, ge);
-            let e = _mm256_add_pd(_mm256_sub_pd(big, t), small);
-            c[k] = _mm256_add_pd(c[k], e);
-            m[k] = _mm256_max_pd(m[k], _mm256_andnot_pd(sign, c[k]));
-            s[k] = t;
-        }
-    }
-    let mut out = FastLanes::default();
-    for k in 0..4 {
-        // SAFETY: each array has 16 elements and k * 4 + 4 <= 16.
-        _mm256_storeu_pd(out.s.as_mut_ptr().add(k * 4), s[k]);
-        _mm256_storeu_pd(out.c.as_mut_ptr().add(k * 4), c[k]);
-        _mm256_storeu_pd(out.m.as_mut_ptr().add(k * 4), m[k]);
-    }
-    for (lane, &v) in x[blocks * LANES..].iter().enumerate() {
-        out.add(lane, v);
-    }
-    out
+    // SAFETY: the caller guarantees AVX2 (this function's contract).
+    simd::fast_lanes(unsafe { Avx2::new() }, x)
 }
 
 /// Compensated per-lane sums of `x - m` and `(x - m)^2`, as `scalar::dev_lanes`.
@@ -144,30 +115,8 @@ pub unsafe fn fast_lanes(x: &[f64]) -> FastLanes {
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
 pub unsafe fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
-    debug_assert!(is_x86_feature_detected!("avx2"));
-    let mv = _mm256_set1_pd(m);
-    let mut dacc = Acc::new();
-    let mut qacc = Acc::new();
-    let blocks = x.len() / LANES;
-    let p = x.as_ptr();
-    for b in 0..blocks {
-        for k in 0..4 {
-            // SAFETY: b < len / 16, so the 4 loaded elements are inside `x`.
-            let v = _mm256_loadu_pd(p.add(b * LANES + k * 4));
-            let d = _mm256_sub_pd(v, mv);
-            let q = _mm256_mul_pd(d, d);
-            acc_step(&mut dacc, k, d);
-            acc_step(&mut qacc, k, q);
-        }
-    }
-    let mut d_out = dacc.store();
-    let mut q_out = qacc.store();
-    for (lane, &v) in x[blocks * LANES..].iter().enumerate() {
-        let d = v - m;
-        d_out.add(lane, d);
-        q_out.add(lane, d * d);
-    }
-    (d_out, q_out)
+    // SAFETY: the caller guarantees AVX2 (this function's contract).
+    simd::dev_lanes(unsafe { Avx2::new() }, x, m)
 }
 
 /// Minimum and maximum with `Math.min`/`Math.max` semantics, as `scalar::min_max`.
@@ -199,7 +148,7 @@ pub unsafe fn min_max(x: &[f64]) -> MinMax {
     for b in 0..blocks {
         for k in 0..2 {
             // SAFETY: b < n / 8, so elements b * 8 + k * 4 .. + 4 are inside `x`.
-            let v = _mm256_loadu_pd(p.add(b * 8 + k * 4));
+            let v = unsafe { _mm256_loadu_pd(p.add(b * 8 + k * 4)) };
             lo[k] = _mm256_min_pd(lo[k], v);
             hi[k] = _mm256_max_pd(hi[k], v);
             nan = _mm256_or_pd(nan, _mm256_cmp_pd::<_CMP_UNORD_Q>(v, v));
@@ -217,10 +166,12 @@ pub unsafe fn min_max(x: &[f64]) -> MinMax {
     let mut lo_a = [0.0f64; 8];
     let mut hi_a = [0.0f64; 8];
     // SAFETY: each array holds 8 doubles, two unaligned stores of 4.
-    _mm256_storeu_pd(lo_a.as_mut_ptr(), lo[0]);
-    _mm256_storeu_pd(lo_a.as_mut_ptr().add(4), lo[1]);
-    _mm256_storeu_pd(hi_a.as_mut_ptr(), hi[0]);
-    _mm256_storeu_pd(hi_a.as_mut_ptr().add(4), hi[1]);
+    unsafe {
+        _mm256_storeu_pd(lo_a.as_mut_ptr(), lo[0]);
+        _mm256_storeu_pd(lo_a.as_mut_ptr().add(4), lo[1]);
+        _mm256_storeu_pd(hi_a.as_mut_ptr(), hi[0]);
+        _mm256_storeu_pd(hi_a.as_mut_ptr().add(4), hi[1]);
+    }
     let mut min = f64::INFINITY;
     let mut max = f64::NEG_INFINITY;
     for k in 0..8 {

@@ -94,6 +94,7 @@ pub fn two_sum(a: f64, b: f64) -> (f64, f64) {
 ///
 /// If the combined `s` is not finite (an input was ±Infinity or NaN, or the sum overflowed) it is
 /// returned as is: the compensation is meaningless then, and may be NaN.
+#[inline(always)]
 pub fn reduce(lanes: &Lanes) -> f64 {
     let mut s = lanes.s;
     let mut c = lanes.c;
@@ -177,6 +178,7 @@ impl FastLanes {
 /// committed is then below `2^-53 · |candidate| / 8`, an eighth of an ulp, so with the final
 /// rounding the result is within 1 ulp of the exact sum. Sums over lanes run in lane order,
 /// alike on every backend.
+#[inline(always)]
 pub fn finish_fast(f: &FastLanes, n: usize) -> Option<f64> {
     let res = reduce(&Lanes {
         s: f.s,

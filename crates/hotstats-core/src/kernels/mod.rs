@@ -1,6 +1,6 @@
 //! Float64 summary kernels: sum, mean, min, max, variance, standard deviation, summary.
 //!
-//! Every backend (AVX2, NEON, scalar Rust, and the TypeScript port in `lib/kernels/js.ts`)
+//! Every backend (AVX-512, AVX2, NEON, scalar Rust, and the TypeScript port in `lib/kernels/js.ts`)
 //! computes the same IEEE operations in the same order (see [`lanes`]), so a given input gives
 //! the same bits everywhere. Choose a backend once with [`Backend::detect`] or
 //! [`Backend::parse`], then keep the returned [`Kernels`] (a table of function pointers).
@@ -17,11 +17,19 @@
 //!   inputs, the cascaded pass the ill-conditioned rest;
 //! - a sum whose only terms are zeros is `+0`, even if they are all `-0`.
 
+// Every `unsafe` block here says why it is sound (the crate gets the same lint; this keeps the
+// kernels checked on their own).
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod lanes;
 pub mod scalar;
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+mod simd;
 
 #[cfg(target_arch = "x86_64")]
 pub mod avx2;
+#[cfg(target_arch = "x86_64")]
+pub mod avx512;
 #[cfg(target_arch = "aarch64")]
 pub mod neon;
 
@@ -35,12 +43,14 @@ pub enum Backend {
     Scalar,
     Avx2,
     Neon,
+    Avx512,
 }
 
 /// Why a backend cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BackendError {
-    /// The name is not one of `auto`, `scalar`, `avx2`, `neon` (`js` is handled above this crate).
+    /// The name is not one of `auto`, `scalar`, `avx2`, `avx512`, `neon` (`js` is handled above
+    /// this crate).
     Unknown(String),
     /// The backend exists but this CPU or build cannot run it.
     Unsupported { backend: Backend, reason: String },
@@ -53,7 +63,7 @@ impl fmt::Display for BackendError {
         match self {
             BackendError::Unknown(name) => write!(
                 f,
-                "unknown backend {name:?}: expected one of auto, js, scalar, avx2, neon"
+                "unknown backend {name:?}: expected one of auto, js, scalar, avx2, avx512, neon"
             ),
             BackendError::Unsupported { backend, reason } => {
                 write!(f, "backend {:?} cannot run here: {reason}", backend.name())
@@ -71,14 +81,20 @@ impl fmt::Display for BackendError {
 impl std::error::Error for BackendError {}
 
 impl Backend {
-    /// Every native backend, in a fixed order (stable ids for the bindings).
-    pub const ALL: [Backend; 3] = [Backend::Scalar, Backend::Avx2, Backend::Neon];
+    /// Every native backend, in a fixed order (stable ids for the bindings: new ones go last).
+    pub const ALL: [Backend; 4] = [
+        Backend::Scalar,
+        Backend::Avx2,
+        Backend::Neon,
+        Backend::Avx512,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Backend::Scalar => "scalar",
             Backend::Avx2 => "avx2",
             Backend::Neon => "neon",
+            Backend::Avx512 => "avx512",
         }
     }
 
@@ -88,20 +104,24 @@ impl Backend {
             "" | "auto" => Ok(Backend::detect()),
             "scalar" => Ok(Backend::Scalar),
             "avx2" => Ok(Backend::Avx2),
+            "avx512" => Ok(Backend::Avx512),
             "neon" => Ok(Backend::Neon),
             other => Err(BackendError::Unknown(other.to_string())),
         }
     }
 
-    /// The fastest backend this CPU runs.
+    /// The fastest backend this CPU runs: AVX-512, else AVX2 (x86_64); NEON (aarch64); scalar.
     pub fn detect() -> Backend {
-        if Backend::Avx2.check().is_ok() {
-            Backend::Avx2
-        } else if Backend::Neon.check().is_ok() {
-            Backend::Neon
-        } else {
-            Backend::Scalar
-        }
+        Backend::fastest(|b| b.check().is_ok())
+    }
+
+    /// The first backend `runs` accepts in order of preference (AVX-512, AVX2, NEON), else
+    /// scalar: [`Backend::detect`]'s choice, apart from the CPU so that it can be tested.
+    fn fastest(runs: impl Fn(Backend) -> bool) -> Backend {
+        [Backend::Avx512, Backend::Avx2, Backend::Neon]
+            .into_iter()
+            .find(|&b| runs(b))
+            .unwrap_or(Backend::Scalar)
     }
 
     /// Ok if this CPU and build can run the backend; otherwise why not.
@@ -128,6 +148,25 @@ impl Backend {
                     unsupported("AVX2 exists only on x86_64")
                 }
             }
+            Backend::Avx512 => {
+                // Every sub-feature this backend's kernels use: F for the lanes, min/max and
+                // sketch indices, AVX2 for the histogram bucket kernel it shares with `avx2`.
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if is_x86_feature_detected!("avx512f")
+                        && is_x86_feature_detected!("avx")
+                        && is_x86_feature_detected!("avx2")
+                    {
+                        Ok(())
+                    } else {
+                        unsupported("this x86_64 CPU lacks AVX-512F")
+                    }
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    unsupported("AVX-512 exists only on x86_64")
+                }
+            }
             Backend::Neon => {
                 #[cfg(target_arch = "aarch64")]
                 {
@@ -151,6 +190,7 @@ impl Backend {
         Ok(match self {
             Backend::Scalar => Kernels {
                 backend: self,
+                sum: sum_scalar,
                 fast_lanes: scalar::fast_lanes,
                 sum_lanes: scalar::sum_lanes,
                 dev_lanes: scalar::dev_lanes,
@@ -161,6 +201,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => Kernels {
                 backend: self,
+                sum: avx2_entry::sum,
                 fast_lanes: avx2_entry::fast_lanes,
                 sum_lanes: avx2_entry::sum_lanes,
                 dev_lanes: avx2_entry::dev_lanes,
@@ -168,9 +209,22 @@ impl Backend {
                 bucket_indices: avx2_entry::bucket_indices,
                 quantile_indices: avx2_entry::quantile_indices,
             },
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => Kernels {
+                backend: self,
+                sum: avx512_entry::sum,
+                fast_lanes: avx512_entry::fast_lanes,
+                sum_lanes: avx512_entry::sum_lanes,
+                dev_lanes: avx512_entry::dev_lanes,
+                min_max: avx512_entry::min_max,
+                // The AVX2 histogram kernel (this backend's check includes AVX2): the same indices.
+                bucket_indices: avx2_entry::bucket_indices,
+                quantile_indices: avx512_entry::quantile_indices,
+            },
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => Kernels {
                 backend: self,
+                sum: neon_entry::sum,
                 fast_lanes: neon_entry::fast_lanes,
                 sum_lanes: neon_entry::sum_lanes,
                 dev_lanes: neon_entry::dev_lanes,
@@ -246,9 +300,101 @@ pub fn cpu_features() -> Vec<&'static str> {
 
 // Safe entry points to the `#[target_feature]` kernels. They are only reachable through a
 // `Kernels` table, and `Backend::kernels` builds that table only after `check()` succeeded.
+/// The whole of `sum` over one backend's lane passes: the short-input shortcut, the fast pass and
+/// its certificate, else the cascaded pass. `#[inline(always)]` so that each backend's entry
+/// compiles it, the reduction tree included, with that backend's instruction set (the tree is
+/// the fixed cost of short sums: LLVM vectorizes it without reordering any operation).
+#[inline(always)]
+fn sum_with(
+    x: &[f64],
+    fast: impl Fn(&[f64]) -> FastLanes,
+    cascaded: impl Fn(&[f64]) -> Lanes,
+) -> f64 {
+    if x.len() <= LANES {
+        // One element per lane: both passes leave lane l = (x[l] + 0, 0, 0) (TwoSum and
+        // Neumaier with +0 commit no error), so the tree alone gives their common answer.
+        let mut lanes = Lanes::default();
+        for (l, &v) in x.iter().enumerate() {
+            lanes.s[l] = v + 0.0;
+        }
+        return canonical(reduce(&lanes));
+    }
+    match finish_fast(&fast(x), x.len()) {
+        Some(r) => r,
+        None => canonical(reduce(&cascaded(x))),
+    }
+}
+
+fn sum_scalar(x: &[f64]) -> f64 {
+    sum_with(x, scalar::fast_lanes, scalar::sum_lanes)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512_entry {
+    use super::{avx512, FastLanes, Lanes, MinMax};
+    /// `sum` compiled for AVX-512 (see `sum_with`).
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn sum_avx512(x: &[f64]) -> f64 {
+        super::sum_with(
+            x,
+            // SAFETY: this function's contract (AVX-512F runs here).
+            |x| unsafe { avx512::fast_lanes(x) },
+            // SAFETY: as the line above.
+            |x| unsafe { avx512::sum_lanes(x) },
+        )
+    }
+    pub fn sum(x: &[f64]) -> f64 {
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
+        unsafe { sum_avx512(x) }
+    }
+    pub fn fast_lanes(x: &[f64]) -> FastLanes {
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
+        unsafe { avx512::fast_lanes(x) }
+    }
+    pub fn sum_lanes(x: &[f64]) -> Lanes {
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
+        unsafe { avx512::sum_lanes(x) }
+    }
+    pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
+        unsafe { avx512::dev_lanes(x, m) }
+    }
+    pub fn min_max(x: &[f64]) -> MinMax {
+        // SAFETY: only called through a Kernels table built after the AVX-512F check.
+        unsafe { avx512::min_max(x) }
+    }
+    pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+        assert!(out.len() >= xs.len(), "out is shorter than xs");
+        // SAFETY: only called through a Kernels table built after the AVX-512F check; `out`
+        // holds xs.len() indices (asserted).
+        unsafe { crate::quantile::mapping::index_many_avx512(multiplier, xs, floor, out) }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2_entry {
     use super::{avx2, FastLanes, Lanes, MinMax};
+    /// `sum` compiled for AVX2 (see `sum_with`).
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    unsafe fn sum_avx2(x: &[f64]) -> f64 {
+        super::sum_with(
+            x,
+            // SAFETY: this function's contract (AVX2 runs here).
+            |x| unsafe { avx2::fast_lanes(x) },
+            // SAFETY: as the line above.
+            |x| unsafe { avx2::sum_lanes(x) },
+        )
+    }
+    pub fn sum(x: &[f64]) -> f64 {
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
+        unsafe { sum_avx2(x) }
+    }
     pub fn fast_lanes(x: &[f64]) -> FastLanes {
         // SAFETY: only called through a Kernels table built after the AVX2 check.
         unsafe { avx2::fast_lanes(x) }
@@ -258,20 +404,21 @@ mod avx2_entry {
         unsafe { avx2::sum_lanes(x) }
     }
     pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
         unsafe { avx2::dev_lanes(x, m) }
     }
     pub fn min_max(x: &[f64]) -> MinMax {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
         unsafe { avx2::min_max(x) }
     }
     pub fn bucket_indices(bounds: &[f64], xs: &[f64], out: &mut [u32]) {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the AVX2 check.
         unsafe { avx2::bucket_indices(bounds, xs, out) }
     }
     pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
         assert!(out.len() >= xs.len(), "out is shorter than xs");
-        // SAFETY: as above; `out` holds xs.len() indices (asserted).
+        // SAFETY: only called through a Kernels table built after the AVX2 check; `out` holds
+        // xs.len() indices (asserted).
         unsafe { crate::quantile::mapping::index_many_avx2(multiplier, xs, floor, out) }
     }
 }
@@ -279,6 +426,17 @@ mod avx2_entry {
 #[cfg(target_arch = "aarch64")]
 mod neon_entry {
     use super::{neon, FastLanes, Lanes, MinMax};
+    /// `sum` with the NEON lane passes (see `sum_with`; NEON is the aarch64 baseline, so the
+    /// tree is vectorized already).
+    pub fn sum(x: &[f64]) -> f64 {
+        super::sum_with(
+            x,
+            // SAFETY: only called through a Kernels table built after the NEON check.
+            |x| unsafe { neon::fast_lanes(x) },
+            // SAFETY: as the line above.
+            |x| unsafe { neon::sum_lanes(x) },
+        )
+    }
     pub fn fast_lanes(x: &[f64]) -> FastLanes {
         // SAFETY: only called through a Kernels table built after the NEON check.
         unsafe { neon::fast_lanes(x) }
@@ -288,16 +446,17 @@ mod neon_entry {
         unsafe { neon::sum_lanes(x) }
     }
     pub fn dev_lanes(x: &[f64], m: f64) -> (Lanes, Lanes) {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the NEON check.
         unsafe { neon::dev_lanes(x, m) }
     }
     pub fn min_max(x: &[f64]) -> MinMax {
-        // SAFETY: as above.
+        // SAFETY: only called through a Kernels table built after the NEON check.
         unsafe { neon::min_max(x) }
     }
     pub fn quantile_indices(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
         assert!(out.len() >= xs.len(), "out is shorter than xs");
-        // SAFETY: as above; `out` holds xs.len() indices (asserted).
+        // SAFETY: only called through a Kernels table built after the NEON check; `out` holds
+        // xs.len() indices (asserted).
         unsafe { crate::quantile::mapping::index_many_neon(multiplier, xs, floor, out) }
     }
 }
@@ -323,6 +482,7 @@ pub struct Summary {
 #[derive(Clone, Copy)]
 pub struct Kernels {
     backend: Backend,
+    sum: fn(&[f64]) -> f64,
     fast_lanes: fn(&[f64]) -> FastLanes,
     sum_lanes: fn(&[f64]) -> Lanes,
     dev_lanes: fn(&[f64], f64) -> (Lanes, Lanes),
@@ -366,19 +526,7 @@ impl Kernels {
 
     /// Compensated sum. Empty: 0. See the module docs for NaN, ±Infinity and overflow.
     pub fn sum(&self, x: &[f64]) -> f64 {
-        if x.len() <= LANES {
-            // One element per lane: both passes leave lane l = (x[l] + 0, 0, 0) (TwoSum and
-            // Neumaier with +0 commit no error), so the tree alone gives their common answer.
-            let mut lanes = Lanes::default();
-            for (l, &v) in x.iter().enumerate() {
-                lanes.s[l] = v + 0.0;
-            }
-            return canonical(reduce(&lanes));
-        }
-        match finish_fast(&(self.fast_lanes)(x), x.len()) {
-            Some(r) => r,
-            None => self.sum_cascaded(x),
-        }
+        (self.sum)(x)
     }
 
     /// `sum / count`. Empty: NaN.
@@ -500,5 +648,22 @@ fn canonical(v: f64) -> f64 {
         f64::NAN
     } else {
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    #[test]
+    fn detect_prefers_avx512_then_avx2_then_neon_then_scalar() {
+        // A CPU without AVX-512 gets avx2; one with neither x86 backend, neon or scalar.
+        assert_eq!(Backend::fastest(|_| true), Backend::Avx512);
+        assert_eq!(Backend::fastest(|b| b != Backend::Avx512), Backend::Avx2);
+        assert_eq!(Backend::fastest(|b| b == Backend::Neon), Backend::Neon);
+        assert_eq!(Backend::fastest(|_| false), Backend::Scalar);
+        // And on this CPU, detect() is the fastest backend whose check passes.
+        assert_eq!(Backend::detect(), Backend::fastest(|b| b.check().is_ok()));
+        assert!(Backend::detect().check().is_ok());
     }
 }

@@ -425,7 +425,7 @@ impl Store {
             let end = start + run_length(&sids[start..]);
             let run = &values[start..end];
             let Some(s) = f.series.get_mut(&sid) else {
-                dead.extend(std::iter::repeat(sid).take(run.len()));
+                dead.extend(std::iter::repeat_n(sid, run.len()));
                 start = end;
                 continue;
             };

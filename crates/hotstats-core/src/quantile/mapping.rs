@@ -199,6 +199,62 @@ pub(crate) unsafe fn index_many_avx2(multiplier: f64, xs: &[f64], floor: f64, ou
     }
 }
 
+/// [`index_many_scalar`] with AVX-512F, eight values at a time: the operations of
+/// [`index_many_avx2`] (separate multiplies and adds, no FMA; floor as a round toward -inf;
+/// truncating conversion), so the same indices.
+///
+/// # Safety
+/// The CPU must have AVX-512F, and `out.len() >= xs.len()` (the stores write `xs.len()` indices).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn index_many_avx512(multiplier: f64, xs: &[f64], floor: f64, out: &mut [i32]) {
+    use std::arch::x86_64::*;
+    debug_assert!(out.len() >= xs.len());
+    let n8 = xs.len() / 8 * 8;
+    let abs_mask = _mm512_set1_epi64(i64::MAX);
+    let floor_v = _mm512_set1_pd(floor);
+    let sig_mask = _mm512_set1_epi64(SIGNIFICAND_MASK as i64);
+    let one_bits = _mm512_set1_epi64(ONE_BITS as i64);
+    let exp_mask = _mm512_set1_epi64(0x7ff);
+    let two52 = _mm512_set1_epi64(TWO_52_BITS as i64);
+    let bias = _mm512_set1_pd(4503599627370496.0 + 1023.0);
+    let (a, b, c) = (_mm512_set1_pd(A), _mm512_set1_pd(B), _mm512_set1_pd(C));
+    let one = _mm512_set1_pd(1.0);
+    let m = _mm512_set1_pd(multiplier);
+    let mut k = 0;
+    while k < n8 {
+        // SAFETY: k + 8 <= n8 <= xs.len(): the load reads inside xs.
+        let v = unsafe { _mm512_loadu_pd(xs.as_ptr().add(k)) };
+        // max(|v|, floor): both operands are finite and non-NaN, so maxpd is IEEE max.
+        let x = _mm512_max_pd(
+            _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(v), abs_mask)),
+            floor_v,
+        );
+        let bits = _mm512_castpd_si512(x);
+        let e_biased = _mm512_and_si512(_mm512_srli_epi64::<52>(bits), exp_mask);
+        // (2^52 + e_biased) - (2^52 + 1023) = e exactly.
+        let e = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(e_biased, two52)), bias);
+        let s = _mm512_sub_pd(
+            _mm512_castsi512_pd(_mm512_or_si512(_mm512_and_si512(bits, sig_mask), one_bits)),
+            one,
+        );
+        let p = _mm512_add_pd(_mm512_mul_pd(a, s), b);
+        let p = _mm512_add_pd(_mm512_mul_pd(p, s), c);
+        let p = _mm512_add_pd(_mm512_mul_pd(p, s), e);
+        // Round toward -inf to an integer (0 fraction bits), no exceptions: floor.
+        let y = _mm512_roundscale_pd::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(
+            _mm512_mul_pd(p, m),
+        );
+        let i = _mm512_cvttpd_epi32(y);
+        // SAFETY: k + 8 <= xs.len() <= out.len() (the caller's guarantee): eight i32 fit.
+        unsafe { _mm256_storeu_si256(out.as_mut_ptr().add(k) as *mut __m256i, i) };
+        k += 8;
+    }
+    for (slot, &v) in out[n8..].iter_mut().zip(&xs[n8..]) {
+        *slot = index_scalar(multiplier, v.abs().max(floor));
+    }
+}
+
 /// [`index_many_scalar`] with NEON, two values at a time.
 ///
 /// # Safety

@@ -617,7 +617,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, v)| if i % 97 == 0 { 0.0 } else { *v })
                 .collect();
-            zeros.extend(std::iter::repeat(0.0).take(800));
+            zeros.extend(std::iter::repeat_n(0.0, 800));
             zeros.extend(
                 neg.iter()
                     .enumerate()

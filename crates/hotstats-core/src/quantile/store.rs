@@ -112,7 +112,7 @@ impl Store {
         }
         let below = (self.offset as i64 - new_lo) as usize;
         if below > 0 {
-            self.counts.splice(0..0, std::iter::repeat(0.0).take(below));
+            self.counts.splice(0..0, std::iter::repeat_n(0.0, below));
             self.offset = new_lo as i32;
         }
         self.counts.resize((new_hi - new_lo + 1) as usize, 0.0);

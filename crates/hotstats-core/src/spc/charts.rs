@@ -120,7 +120,7 @@ pub fn xbar_chart(
             "subgroupSize must be from {MIN_SUBGROUP} to {MAX_SUBGROUP}, got {n}"
         ))
     })?;
-    if values.len() % n != 0 {
+    if !values.len().is_multiple_of(n) {
         return Err(SpcError::Invalid(format!(
             "every subgroup must have {n} values; {} values is not a multiple",
             values.len()
