@@ -193,9 +193,9 @@ test('scalar, avx2 and avx512 give the same bits pairwise: NaN, ±Inf, subnormal
 })
 
 test('the JS sum of up to 16 elements (the written-out tree) equals the general tree, bit for bit', async (t) => {
-  // lib/js/kernels.ts sums n <= 16 with the tree written out on locals; sumCascaded runs the
+  // lib/kernels/js.ts sums n <= 16 with the tree written out on locals; sumCascaded runs the
   // lane loop and the general reduceInPlace: the same lanes, so the same bits are required.
-  const js = await import('../lib/js/kernels')
+  const js = await import('../lib/kernels/js')
   const spread = fc
     .tuple(fc.double({ min: 1, max: 2, noNaN: true }), fc.integer({ min: -60, max: 60 }), fc.boolean())
     .map(([m, e, neg]) => (neg ? -m : m) * 2 ** e)
