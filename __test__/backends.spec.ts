@@ -1,6 +1,6 @@
 // Bit-identity across backends: every backend this machine runs (js, scalar, avx2, avx512 or neon)
 // gives the same bits as the JS backend, on random hostile inputs (fast-check properties).
-// The NEON-vs-scalar half runs in Rust under qemu (crates/hotstats-core/tests/backends_main_thread.rs).
+// The NEON-vs-scalar half runs in Rust under qemu (crates/hotstats-core/tests/backends.rs).
 //
 // Under HOTSTATS_BACKEND=js the facade has no native backend, so comparing "every backend with
 // JS" would compare JS with itself. The native binary is still an independent implementation

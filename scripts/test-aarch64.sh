@@ -1,24 +1,22 @@
 #!/usr/bin/env bash
-# Cross-builds hotstats for aarch64 with Debian's toolchain and runs the core's NEON tests
-# under qemu-user (DEVELOPERS.md). Threads hang under this qemu, so only main-thread test
-# targets run here (harness = false, or libtest with one thread on the main thread).
+# Cross-builds hotstats for aarch64 with Debian's toolchain and runs every hotstats-core test
+# (unit tests, the threaded ingest and metrics-store tests, NEON vs scalar, accuracy, scipy and
+# SPC references) under qemu-user.
+#
+# Threads work under qemu-user as long as ld.so and libc.so.6 come from the same glibc build: qemu
+# runs without -L, so the binaries' /lib/ld-linux-aarch64.so.1 and libc.so.6 both come from the
+# host's libc6:arm64. (`-L /usr/aarch64-linux-gnu` paired the cross package's ld.so
+# (libc6-arm64-cross) with the host's libc6:arm64 libc.so.6, and the first pthread_create spun
+# forever; that is why these tests once ran on the main thread only.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-aarch64-tools.sh
-export RUSTC=/usr/bin/rustc
+export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
-export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64-static -L /usr/aarch64-linux-gnu"
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=qemu-aarch64-static
 T=aarch64-unknown-linux-gnu
 DIR=target/aarch64
-echo "== aarch64: NEON vs scalar differential test (qemu)"
-cargo test -p hotstats-core --release --target $T --target-dir $DIR --test backends_main_thread
-echo "== aarch64: accuracy against the fsum oracle (qemu)"
-cargo test -p hotstats-core --release --target $T --target-dir $DIR --test accuracy
-echo "== aarch64: distribution functions against scipy (qemu)"
-cargo test -p hotstats-core --release --target $T --target-dir $DIR --test special_scipy
-echo "== aarch64: statistical tests against scipy (qemu)"
-cargo test -p hotstats-core --release --target $T --target-dir $DIR --test inference_scipy
-echo "== aarch64: control charts against the reference (qemu)"
-cargo test -p hotstats-core --release --target $T --target-dir $DIR --test spc_reference
+echo "== aarch64: cargo test -p hotstats-core, every target, threads included (qemu)"
+cargo test -p hotstats-core --release --target $T --target-dir $DIR
 echo "== aarch64: the Node binding (linux-arm64-gnu package; glibc 2.17, napi-rs's cross toolchain)"
 node scripts/build-platforms.mjs linux-arm64-gnu

@@ -1,6 +1,5 @@
 //! Accuracy of the compensated sum against an exactly rounded oracle (Shewchuk / math.fsum),
 //! on ill-conditioned inputs where naive left-to-right summation is off by orders of magnitude.
-//! `harness = false` (runs on the main thread) so it also runs under qemu-aarch64.
 
 mod common;
 

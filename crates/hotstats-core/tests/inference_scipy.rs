@@ -1,7 +1,6 @@
 //! Every inference function against scipy's values (`__test__/fixtures/inference-scipy.json`,
 //! written by `scripts/reference/inference_scipy.py`): p-values within 1e-9 relative (where
-//! p > 1e-300), Shapiro-Wilk within 1e-6, P(B beats A) within 1e-10. `harness = false`: runs
-//! on the main thread, so under qemu-aarch64 too.
+//! p > 1e-300), Shapiro-Wilk within 1e-6, P(B beats A) within 1e-10.
 use hotstats_core::inference::{
     bayes_ab::beta_binomial_ab,
     fit::{fit_distribution, Candidate},

@@ -1,8 +1,7 @@
 //! The process-control charts against an independent implementation
 //! (`__test__/fixtures/spc-reference.json`, written by `scripts/reference/spc_reference.py`):
 //! constants within 1e-10 of scipy's quadrature, limits and points within 1e-12 relative, every
-//! violation and signal exactly. `harness = false`: runs on the main thread, so under
-//! qemu-aarch64 too.
+//! violation and signal exactly.
 use hotstats_core::spc::{
     charts::{individuals_chart, xbar_chart, Dispersion, Panel, ShewhartChart},
     constants::chart_constants,

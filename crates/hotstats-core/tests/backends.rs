@@ -1,6 +1,5 @@
 //! Differential test: every native backend this CPU runs (AVX2 on x86_64, NEON on aarch64)
-//! against the scalar twin, bit for bit. `harness = false`: it runs on the main thread, so it
-//! also runs under qemu-aarch64, where threads hang.
+//! against the scalar twin, bit for bit (NEON under qemu-aarch64: scripts/test-aarch64.sh).
 //!
 //! Covers every length 0..=600 (across the 16-lane block and 8/4-element min/max blocks),
 //! special values first, last and mixed, unaligned starts (views at an offset), random lengths
