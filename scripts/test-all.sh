@@ -3,15 +3,20 @@
 # prometheus/promtool, chromium; the aarch64 cross toolchain and qemu), builds (cargo and tsc are
 # incremental), then
 #   1. the Rust core's tests (x86_64: AVX2 vs scalar, accuracy, units),
-#   2. the aarch64 core tests under qemu (NEON vs scalar) and the linux-arm64-gnu binding,
+#   2. the aarch64 core tests under qemu (every hotstats-core test, threads included) and the
+#      linux-arm64-gnu binding,
 #   3. the linux-x64-musl binding, loaded in a musl Node (scripts/smoke-musl.mjs),
 #   4. the glibc floor of every linux-gnu binding: nothing above GLIBC_2.17, and each loads on
 #      glibc 2.17 itself (scripts/check-glibc-floor.mjs, after its self-test shows it fails a
 #      host-linked binary),
-#   5. the ava specs on the native backend, and again with HOTSTATS_BACKEND=js.
+#   5. the ava specs on the native backend, and again with HOTSTATS_BACKEND=js,
+#   6. the library's specs in Node for arm64 under qemu against the linux-arm64-gnu binding,
+#      native and HOTSTATS_BACKEND=js (scripts/test-arm64-node.sh names the specs it leaves to
+#      x64, and why).
 # The bindings are built by scripts/build-platforms.mjs (npm run build: this machine's;
-# linux-gnu ones against glibc 2.17 with napi-rs's cross toolchain). HOTSTATS_SKIP_AARCH64=1 and
-# HOTSTATS_SKIP_MUSL=1 skip those platforms.
+# linux-gnu ones against glibc 2.17 with napi-rs's cross toolchain). HOTSTATS_SKIP_AARCH64=1
+# (2, 6 and the arm64 half of package-install.spec.ts) and HOTSTATS_SKIP_MUSL=1 (3) skip those
+# platforms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUST_BACKTRACE=0
@@ -47,4 +52,8 @@ echo "== ava, native backend"
 npx ava
 echo "== ava, HOTSTATS_BACKEND=js"
 HOTSTATS_BACKEND=js npx ava
+if [ "${HOTSTATS_SKIP_AARCH64:-0}" != 1 ]; then
+  echo "== ava in Node for arm64 (qemu)"
+  bash scripts/test-arm64-node.sh
+fi
 echo "== all test suites passed"
