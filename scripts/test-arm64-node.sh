@@ -28,9 +28,9 @@
 # tasks on the libuv pool and buffers freed while they are pending, and the JS twins' bits are
 # checked by the x64 JS run).
 #
-# Measured on the project's 2-core machine shared with other jobs (load average ~12): native run
-# 16 min wall for 495 s of CPU (user+sys); see the report in CHANGELOG for the js run. On an
-# otherwise idle 2-core machine the CPU time bounds the native run near 4-5 min.
+# Measured on the project's 2-core machine, shared with other jobs: the native run (20 specs) took
+# 16 min wall for 495 s of CPU (user+sys; load average ~12), the js run (17 specs, 112 tests)
+# 8 min for 370 s (load ~9). Alone on 2 cores the CPU time bounds both near 7-8 min.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
