@@ -15,6 +15,10 @@
 #                                prom-client parity: TS formatting, HTTP and comparisons with
 #                                prom-client, Prometheus and Pushgateway over the metrics store, whose
 #                                native part metrics.spec.ts and metrics-threads.spec.ts run here.
+#   decoders.spec.ts             the decoder fuzzer's regressions and a short fuzz run: CPU-bound
+#                                JS, and the decoders are JS on every backend except QuantileSketch's
+#                                native one, which quantile.spec.ts runs here (and the server's
+#                                state file, the service's).
 #   types.spec.ts                compiles the dist types with tsc: no library code runs.
 #   package.spec.ts              the x64 install (it skips itself on arm64);
 #   package-install.spec.ts      drives both installs from the host (the arm64 one in this Node).
