@@ -2,10 +2,11 @@
 // optionalDependencies napi prepublish adds) and the linux-x64-gnu and linux-arm64-gnu platform
 // packages; each platform's pair installs into a fresh project (hotstats from the local tarballs
 // only; its runtime dependencies from npm's cache or the registry), and `require('hotstats')`
-// there loads the binding from the platform package and computes on the native backend: x64 on
-// this Node, arm64 in Node for arm64 under qemu (scripts/arm64-node.mjs). Both give the same bits
-// as the JS backend. Then the platform package is broken (the other architecture's binary) and
-// removed: the same checks no longer pass, and HOTSTATS_BACKEND=native fails naming the package.
+// there loads the binding from the platform package and computes on the native backend: x64
+// (AVX-512 or AVX2) in this Node, arm64 (NEON) in Node for arm64 under qemu
+// (scripts/arm64-node.mjs). Both give the same bits as the JS backend. Then the platform package
+// is broken (the other architecture's binary) and removed: the same checks no longer pass, and
+// HOTSTATS_BACKEND=native fails naming the package.
 // HOTSTATS_SKIP_AARCH64=1 (npm test's switch for the qemu part) skips the arm64 half.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -149,8 +150,8 @@ hostTest('linux-x64-gnu: the packed main and platform tarballs install into a fr
   const out = output(run(process.execPath, dir), 'linux-x64-gnu')
   x64 = out
   const js = jsBits(dir)
-  const avx2 = /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))
-  t.is(out.backend, avx2 ? 'avx2' : 'scalar')
+  const flags = readFileSync('/proc/cpuinfo', 'utf8')
+  t.is(out.backend, /\bavx512f\b/.test(flags) ? 'avx512' : /\bavx2\b/.test(flags) ? 'avx2' : 'scalar', 'the fastest backend this CPU runs')
   t.is(out.from, 'hotstats-linux-x64-gnu')
   t.deepEqual(out.bits, js, 'the same bits as the JS backend')
   withoutWorkingPackage(t, process.execPath, dir, 'linux-x64-gnu', existsSync(arm64Binary) ? arm64Binary : join(__dirname, 'fixtures/package-consumer.cjs'))
