@@ -32,9 +32,9 @@
 # tasks on the libuv pool and buffers freed while they are pending, and the JS twins' bits are
 # checked by the x64 JS run).
 #
-# Measured on the project's 2-core machine, shared with other jobs: the native run (20 specs) took
-# 16 min wall for 495 s of CPU (user+sys; load average ~12), the js run (17 specs, 112 tests)
-# 8 min for 370 s (load ~9). Alone on 2 cores the CPU time bounds both near 7-8 min.
+# Measured on the project's 2-core machine, shared with other jobs: the native run (20 specs, 140
+# tests) took 6 min wall (366 s; load average ~4); an earlier run under load ~12 took 16 min for
+# 495 s of CPU, and its js run (17 specs, 112 tests) 8 min for 370 s of CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -74,7 +74,7 @@ if [ "$arch" != arm64 ] || [ "$backend" != neon ]; then
 fi
 
 ava() {
-  node node_modules/ava/entrypoints/cli.mjs --config scripts/ava-arm64.config.mjs "${NOT_HERE[@]}" "$@"
+  node node_modules/ava/entrypoints/cli.mjs "${NOT_HERE[@]}" "$@"
 }
 files=()
 for s in "${SPECS[@]}"; do files+=("__test__/$s.spec.ts"); done
