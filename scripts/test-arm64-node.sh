@@ -32,9 +32,9 @@
 # tasks on the libuv pool and buffers freed while they are pending, and the JS twins' bits are
 # checked by the x64 JS run).
 #
-# Measured on the project's 2-core machine, shared with other jobs: the native run (20 specs, 140
-# tests) took 6 min wall (366 s; load average ~4); an earlier run under load ~12 took 16 min for
-# 495 s of CPU, and its js run (17 specs, 112 tests) 8 min for 370 s of CPU.
+# Measured on the project's 2-core machine, shared with other jobs (load average ~4): native run
+# (20 specs, 140 tests) 6.1 min, js run (17 specs, 112 tests) 6 min; 12.1 min wall and 1214 s of
+# CPU (user+sys) in all. (Under load ~12 an earlier native run took 16 min for 495 s of CPU.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
